@@ -1,0 +1,1 @@
+"""Client health scoring service: the shared package of the Lambda layer."""

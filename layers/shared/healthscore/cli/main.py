@@ -1,0 +1,36 @@
+"""`healthscore`: the operator's and developer's command (DESIGN.md section 7)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from healthscore.cli import db
+from healthscore.config import ConfigError
+
+COMMAND_GROUPS = (db,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthscore", description="Client health scoring service")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ConfigError as exc:
+        print(f"healthscore: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("healthscore: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

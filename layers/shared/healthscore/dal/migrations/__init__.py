@@ -1,0 +1,1 @@
+"""Plain SQL migrations, applied in file-name order (see `healthscore.dal.migrate`)."""

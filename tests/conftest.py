@@ -1,0 +1,71 @@
+"""Shared fixtures: a real PostgreSQL (embedded pgserver, or the server of DATABASE_URL).
+
+One server per test session; the schema is migrated once into a template database
+and every test gets a fresh copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from healthscore.config import get_settings
+from healthscore.dal.connection import reset_connection
+from healthscore.dal.migrate import migrate
+from healthscore.local.embedded_db import ensure_database, start_embedded_server
+
+TEMPLATE_DB = "healthscore_test_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Admin URL of the session's server: DATABASE_URL's, or an embedded one."""
+    return os.environ.get("DATABASE_URL") or start_embedded_server(tmp_path_factory.mktemp("pg") / "data")
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_admin_url: str) -> str:
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(TEMPLATE_DB)))
+    url = ensure_database(pg_admin_url, TEMPLATE_DB)
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+    return url
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database for one test; DATABASE_URL points at it."""
+    name = f"healthscore_test_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE_DB))
+        )
+    url = ensure_database(pg_admin_url, name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    reset_connection()
+    yield url
+    reset_connection()
+    get_settings.cache_clear()
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as connection:
+        yield connection
+
+
+@pytest.fixture
+def events_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "events"

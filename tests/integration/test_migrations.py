@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from healthscore.dal.migrate import MigrationError, bundled_migrations, migrate, migrations_in
+
+SOURCE_TABLES = {"organizations", "users", "cases", "campaigns", "organization_features", "support_tickets"}
+RESULT_TABLES = {"tenant_health_scores", "usage_metrics", "scoring_runs", "run_tenant_outcomes"}
+
+
+def tables(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    return {row["tablename"] for row in rows}
+
+
+def test_from_empty_creates_every_table_and_rerun_is_a_no_op(pg_admin_url: str) -> None:
+    from healthscore.local.embedded_db import ensure_database
+
+    url = ensure_database(pg_admin_url, "healthscore_migrate_from_empty")
+    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        applied = migrate(conn)
+        assert applied == [m.version for m in bundled_migrations()]
+        assert SOURCE_TABLES | RESULT_TABLES | {"schema_migrations"} <= tables(conn)
+        assert migrate(conn) == []
+
+
+def test_broken_migration_names_the_file_and_applies_nothing_of_it(conn: psycopg.Connection, tmp_path: Path) -> None:
+    (tmp_path / "0001_good.sql").write_text("CREATE TABLE good_one (id int);")
+    (tmp_path / "0002_broken.sql").write_text(
+        "CREATE TABLE half_applied (id int);\nALTER TABLE no_such_table ADD COLUMN x int;"
+    )
+    with pytest.raises(MigrationError, match=r"0002_broken\.sql: relation \"no_such_table\" does not exist"):
+        migrate(conn, migrations_in(tmp_path))
+    assert "good_one" in tables(conn)
+    assert "half_applied" not in tables(conn)
+    versions = {r["version"] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    assert "0001_good.sql" in versions
+    assert "0002_broken.sql" not in versions
+
+
+def test_an_applied_file_that_changed_is_refused(conn: psycopg.Connection, tmp_path: Path) -> None:
+    (tmp_path / "0001_x.sql").write_text("CREATE TABLE x (id int);")
+    migrate(conn, migrations_in(tmp_path))
+    (tmp_path / "0001_x.sql").write_text("CREATE TABLE x (id bigint);")
+    with pytest.raises(MigrationError, match=r"0001_x\.sql: already applied, but the file has changed"):
+        migrate(conn, migrations_in(tmp_path))
