@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from healthscore.dal.connection import DbConnection
@@ -19,3 +21,35 @@ def record_outcomes(conn: DbConnection, outcomes: list[tuple[str, UUID, str, str
     if outcomes:
         with conn.cursor() as cur:
             cur.executemany(UPSERT_OUTCOME_SQL, outcomes)
+
+
+START_RUN_SQL = """
+INSERT INTO scoring_runs (run_id, job, as_of, started_at) VALUES (%s, %s, %s, now())
+ON CONFLICT (run_id) DO UPDATE SET job = EXCLUDED.job, as_of = EXCLUDED.as_of
+"""
+
+FINISH_ENQUEUE_SQL = "UPDATE scoring_runs SET tenant_count = %s, enqueued_at = now() WHERE run_id = %s"
+
+PROGRESS_SQL = """
+SELECT r.run_id, r.job, r.as_of, r.tenant_count, r.started_at, r.enqueued_at,
+       count(*) FILTER (WHERE o.outcome IN ('scored', 'recorded')) AS done,
+       count(*) FILTER (WHERE o.outcome = 'skipped') AS skipped,
+       count(*) FILTER (WHERE o.outcome = 'failed') AS failed,
+       max(o.updated_at) AS last_update
+FROM scoring_runs r LEFT JOIN run_tenant_outcomes o ON o.run_id = r.run_id
+WHERE r.run_id = %s
+GROUP BY r.run_id
+"""
+
+
+def start_run(conn: DbConnection, run_id: str, job: str, as_of: datetime) -> None:
+    conn.execute(START_RUN_SQL, (run_id, job, as_of))
+
+
+def finish_enqueue(conn: DbConnection, run_id: str, tenant_count: int) -> None:
+    conn.execute(FINISH_ENQUEUE_SQL, (tenant_count, run_id))
+
+
+def run_progress(conn: DbConnection, run_id: str) -> dict[str, Any] | None:
+    """The run with counts of its tenants by outcome (done = scored or recorded)."""
+    return conn.execute(PROGRESS_SQL, (run_id,)).fetchone()
