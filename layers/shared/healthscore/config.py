@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         if missing:
             raise ConfigError(f"{', '.join(missing)} must be set")
 
+    def required(self, name: str) -> str:
+        """The value of a setting (env var name) that must be set."""
+        self.require(name)
+        return str(getattr(self, name.lower()))
+
     def roles_for_principal(self, principal_arn: str) -> frozenset[Role]:
         """Roles of an IAM principal from IAM_ROLE_MAP (keys are ARN glob patterns)."""
         return frozenset(

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from healthscore.cli import db
+from healthscore.cli import db, local, run, seed
 from healthscore.config import ConfigError
 
-COMMAND_GROUPS = (db,)
+COMMAND_GROUPS = (db, seed, run, local)
 
 
 def build_parser() -> argparse.ArgumentParser:

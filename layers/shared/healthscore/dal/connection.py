@@ -2,10 +2,13 @@
 
 A connection the server dropped (restart, idle timeout, failover) is noticed on the
 next `get_connection()` and replaced, so one bad night does not poison a warm Lambda.
+The connection is per thread: Lambda runs one invocation at a time per environment,
+and the local runtime emulates concurrent environments with threads.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import psycopg
@@ -16,7 +19,7 @@ from healthscore.config import ConfigError, get_settings
 # Every connection of the service returns rows as dicts.
 DbConnection = psycopg.Connection[dict[str, Any]]
 
-_connection: DbConnection | None = None
+_environment = threading.local()
 
 
 def database_url() -> str:
@@ -35,16 +38,16 @@ def connect(url: str | None = None) -> DbConnection:
 
 
 def get_connection() -> DbConnection:
-    """The reusable connection of this execution environment (re)opened on demand."""
-    global _connection
-    if _connection is None or _connection.closed or _connection.broken:
-        _connection = connect()
-    return _connection
+    """The reusable connection of this execution environment, (re)opened on demand."""
+    conn: DbConnection | None = getattr(_environment, "connection", None)
+    if conn is None or conn.closed or conn.broken:
+        conn = _environment.connection = connect()
+    return conn
 
 
 def reset_connection() -> None:
-    """Close and forget the reused connection (tests, and after a failed batch)."""
-    global _connection
-    if _connection is not None:
-        _connection.close()
-    _connection = None
+    """Close and forget this environment's connection (tests)."""
+    conn: DbConnection | None = getattr(_environment, "connection", None)
+    if conn is not None:
+        conn.close()
+    _environment.connection = None

@@ -53,3 +53,31 @@ def finish_enqueue(conn: DbConnection, run_id: str, tenant_count: int) -> None:
 def run_progress(conn: DbConnection, run_id: str) -> dict[str, Any] | None:
     """The run with counts of its tenants by outcome (done = scored or recorded)."""
     return conn.execute(PROGRESS_SQL, (run_id,)).fetchone()
+
+
+RISK_COUNTS_SQL = """
+SELECT s.risk_level, s.trend, count(*) AS tenants
+FROM tenant_health_scores s
+WHERE s.run_id = %s
+GROUP BY s.risk_level, s.trend
+"""
+
+RISKIEST_SQL = """
+SELECT o.name, s.overall_score, s.previous_score, s.trend, s.risk_level,
+       s.login_score, s.case_resolution_score, s.campaign_completion_score,
+       s.feature_adoption_score, s.support_ticket_score
+FROM tenant_health_scores s JOIN organizations o ON o.id = s.organization_id
+WHERE s.run_id = %s
+ORDER BY CASE s.risk_level WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, s.overall_score, o.name
+LIMIT %s
+"""
+
+
+def risk_counts(conn: DbConnection, run_id: str) -> list[dict[str, Any]]:
+    """How many of a run's tenants landed in each risk level and trend."""
+    return conn.execute(RISK_COUNTS_SQL, (run_id,)).fetchall()
+
+
+def riskiest_scores(conn: DbConnection, run_id: str, limit: int) -> list[dict[str, Any]]:
+    """A run's scores, highest risk and lowest score first."""
+    return conn.execute(RISKIEST_SQL, (run_id, limit)).fetchall()

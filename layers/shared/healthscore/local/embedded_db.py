@@ -7,9 +7,12 @@ the next run; the server stops when the last process using it exits.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import psycopg
+
+from healthscore.config import get_settings
 
 LOCAL_DIR_ENV = "HEALTHSCORE_LOCAL_DIR"
 DATABASE_NAME = "healthscore"
@@ -21,7 +24,9 @@ def local_dir() -> Path:
 
 def start_embedded_server(pgdata: Path) -> str:
     """Start (or join) the embedded server in `pgdata`; return its admin URL."""
-    import pgserver  # dev-only dependency: never imported by a Lambda
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; harmless
+        warnings.simplefilter("ignore")
+        import pgserver  # dev-only dependency: never imported by a Lambda
 
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
@@ -49,4 +54,5 @@ def use_local_database() -> str:
         return os.environ["DATABASE_URL"]
     url = ensure_database(start_embedded_server(local_dir() / "pgdata"), DATABASE_NAME)
     os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
     return url

@@ -2,79 +2,58 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Literal
-from uuid import UUID
+from typing import Any
 
 from healthscore.core import scoring
 from healthscore.core.weights import HealthWeights
-from healthscore.dal import runs, scores, usage
+from healthscore.dal import scores, usage
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import TenantUsage
+from healthscore.logic.tenant_requests import (
+    TenantOutcome,
+    TenantRequest,
+    by_as_of,
+    inactive_reason,
+    record_outcomes,
+)
 
-Outcome = Literal["scored", "skipped"]
 CONTRIBUTION_PLACES = 4
 
 
-@dataclass(frozen=True)
-class ScoreRequest:
-    organization_id: UUID
-    as_of: datetime  # UTC; the window ends here and the score's day is its date
-    run_id: str
-
-
-@dataclass(frozen=True)
-class TenantScored:
-    """What happened to one tenant; `row` is the stored score when it was scored."""
-
-    organization_id: UUID
-    run_id: str
-    outcome: Outcome
-    reason: str | None = None
-    row: dict[str, Any] | None = None
-    previous_risk: str | None = None  # the earlier day's risk, None for a first score
-    replaced_risk: str | None = None  # the same day's risk this score replaced, if any
-
-
-def score_tenants(conn: DbConnection, requests: list[ScoreRequest], weights: HealthWeights) -> list[TenantScored]:
+def score_tenants(conn: DbConnection, requests: list[TenantRequest], weights: HealthWeights) -> list[TenantOutcome]:
     """Score every requested tenant; skip unknown, non-active and user-less ones."""
-    by_as_of: dict[datetime, list[ScoreRequest]] = defaultdict(list)
-    for request in requests:
-        by_as_of[request.as_of].append(request)
-    results: list[TenantScored] = []
-    for as_of, group in by_as_of.items():
-        results.extend(_score_group(conn, as_of, group, weights))
-    return results
+    return [
+        outcome for as_of, group in by_as_of(requests).items() for outcome in _score_group(conn, as_of, group, weights)
+    ]
 
 
 def _score_group(
-    conn: DbConnection, as_of: datetime, group: list[ScoreRequest], weights: HealthWeights
-) -> list[TenantScored]:
+    conn: DbConnection, as_of: datetime, group: list[TenantRequest], weights: HealthWeights
+) -> list[TenantOutcome]:
     ids = list({request.organization_id for request in group})
     score_date = as_of.date()
     tenants = usage.fetch_usage(conn, ids, as_of)
     before = scores.scores_before(conn, ids, score_date)
     same_day = scores.scores_on(conn, ids, score_date)
-    results: list[TenantScored] = []
+    results: list[TenantOutcome] = []
     for request in group:
         tenant = tenants.get(request.organization_id)
         reason = skip_reason(tenant)
         if tenant is None or reason is not None:
-            results.append(TenantScored(request.organization_id, request.run_id, "skipped", reason))
+            results.append(TenantOutcome(request.organization_id, request.run_id, "skipped", reason))
             continue
         previous = before.get(tenant.organization_id)
         row = score_row(tenant, request, weights, previous)
         replaced = same_day.get(tenant.organization_id)
         results.append(
-            TenantScored(
+            TenantOutcome(
                 tenant.organization_id,
                 request.run_id,
                 "scored",
                 row=row,
-                previous_risk=previous["risk_level"] if previous else None,
+                previous=previous,
                 replaced_risk=replaced["risk_level"] if replaced else None,
             )
         )
@@ -82,22 +61,19 @@ def _score_group(
         # A duplicate message in one batch is scored once: the last row of a tenant wins.
         unique_rows = {r.organization_id: r.row for r in results if r.row is not None}
         scores.upsert_scores(conn, list(unique_rows.values()))
-        runs.record_outcomes(conn, [(r.run_id, r.organization_id, r.outcome, r.reason) for r in results])
+        record_outcomes(conn, results)
     return results
 
 
 def skip_reason(tenant: TenantUsage | None) -> str | None:
-    if tenant is None:
-        return "unknown organization"
-    if tenant.status != "ACTIVE":
-        return f"organization is {tenant.status}"
-    if tenant.inputs.total_users == 0:
+    reason = inactive_reason(tenant)
+    if reason is None and tenant is not None and tenant.inputs.total_users == 0:
         return "organization has no users"
-    return None
+    return reason
 
 
 def score_row(
-    tenant: TenantUsage, request: ScoreRequest, weights: HealthWeights, previous: dict[str, Any] | None
+    tenant: TenantUsage, request: TenantRequest, weights: HealthWeights, previous: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The stored score of one tenant, with what explains it."""
     result = scoring.health_score(tenant.inputs, weights)

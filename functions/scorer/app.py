@@ -1,0 +1,46 @@
+"""Scorer Lambda: works SQS batches of scoring messages (DESIGN.md sections 1 and 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from healthscore.config import get_settings
+from healthscore.logic.scoring_batch import BatchSettings, work_batch
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+_settings = get_settings()
+batch_settings = BatchSettings(
+    weights=_settings.health_weights,
+    dead_letter_queue_url=_settings.required("DEAD_LETTER_QUEUE_URL"),
+    risk_event_bus_name=_settings.risk_event_bus_name,
+)
+METRIC_NAMES = {
+    "scored": "TenantsScored",
+    "recorded": "TenantsRecorded",
+    "skipped": "TenantsSkipped",
+    "failed": "TenantsFailed",
+    "poison": "PoisonMessages",
+}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = work_batch(list(SQSEvent(event).records), batch_settings)
+    for outcome, count in report.counts.items():
+        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="RiskChangeEvents", unit=MetricUnit.Count, value=report.risk_events)
+    return process_partial_response(
+        event=event, record_handler=report.raise_if_failed, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""Bearer-token authentication of the HTTP API: JWKS, token verification, the principal."""

@@ -1,0 +1,132 @@
+"""`healthscore local ...`: developer commands for running the service on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+
+from healthscore.api.routes import JWT_PREFIX
+from healthscore.aws.clients import reset_clients
+from healthscore.cli.run import LOCAL_POWERTOOLS_ENV
+from healthscore.config import get_settings
+from healthscore.dal.connection import connect
+from healthscore.dal.migrate import migrate
+from healthscore.local.dev_keys import DevKeyError, local_auth_environment, mint_token
+from healthscore.local.embedded_db import use_local_database
+from healthscore.local.event_source import LocalEventSource
+from healthscore.local.handlers import load_handler
+from healthscore.local.http_server import (
+    LambdaInvokeApi,
+    LocalApiGateway,
+    LocalFunction,
+    start_server,
+    template_api_routes,
+)
+from healthscore.local.sqs_server import start_local_sqs
+from healthscore.local.template_settings import load_template, queue_settings
+
+DEFAULT_PORT = 3000
+FANOUT_FUNCTION = "FanoutFunction"  # the template's logical id stands in for the deployed name
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    local_commands = commands.add_parser("local", help="run the service locally").add_subparsers(
+        dest="local_command", required=True, metavar="COMMAND"
+    )
+    _register_token(local_commands)
+    _register_serve(local_commands)
+
+
+def _register_token(local_commands: argparse._SubParsersAction) -> None:
+    parser = local_commands.add_parser("token", help="print a bearer token the local server accepts")
+    parser.add_argument(
+        "--role",
+        default="CLIENT_SUCCESS",
+        help="CLIENT_SUCCESS (default) or PLATFORM_ADMIN; any other value gives a token the authorizer refuses",
+    )
+    parser.set_defaults(handler=run_token)
+
+
+def run_token(args: argparse.Namespace) -> int:
+    try:
+        token = mint_token(args.role)
+    except DevKeyError as exc:
+        print(f"healthscore local token: {exc}", file=sys.stderr)
+        return 1
+    # Only the token, so that TOKEN=$(healthscore local token) works.
+    print(token)
+    return 0
+
+
+def _register_serve(local_commands: argparse._SubParsersAction) -> None:
+    parser = local_commands.add_parser(
+        "serve",
+        help="the HTTP API on 127.0.0.1, through the authorizer, as API Gateway serves it",
+        description="Serves the template's JWT routes on 127.0.0.1: each request becomes an API Gateway v2 event, "
+        "runs the real authorizer (trusting the local development key of `healthscore local token`) and then the "
+        "api handler, on the embedded PostgreSQL (unless DATABASE_URL is set) and a local SQS endpoint whose "
+        "scoring queue the scorer consumes. AWS_IAM routes are not served (SigV4 is not emulated).",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    for name, value in LOCAL_POWERTOOLS_ENV.items():
+        os.environ.setdefault(name, value)
+    os.environ.update(local_auth_environment())  # before the authorizer loads: it trusts the development key
+    with connect(use_local_database()) as conn:
+        migrate(conn)
+    template = load_template()
+    queues = start_local_sqs(queue_settings(template))
+    # POST /calculate-all invokes the fan-out with boto3, as in AWS; a local Lambda endpoint receives it.
+    invoke_api = LambdaInvokeApi(
+        {FANOUT_FUNCTION: LocalFunction(FANOUT_FUNCTION, load_handler("fanout").lambda_handler)}
+    )
+    lambda_endpoint = start_server(0, invoke_api.handle)
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint.endpoint_url
+    os.environ["FANOUT_FUNCTION_NAME"] = FANOUT_FUNCTION
+    get_settings.cache_clear()
+    reset_clients()
+    gateway = LocalApiGateway(
+        template_api_routes(template),
+        api=LocalFunction("ApiFunction", load_handler("api").lambda_handler),
+        authorizer=LocalFunction("AuthorizerFunction", load_handler("authorizer").lambda_handler),
+    )
+    try:
+        server = start_server(args.port, gateway.handle, log_requests=True)
+    except OSError as exc:
+        print(f"healthscore local serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    scorer = LocalEventSource(
+        queues.scoring_queue_url,
+        lambda environment: load_handler("scorer", environment).lambda_handler,
+        function_name="ScorerFunction",
+        batch_size=queues.settings.batch_size,
+        max_concurrency=queues.settings.max_concurrency,
+        batching_window_seconds=queues.settings.batching_window_seconds,
+    )
+    threading.Thread(target=scorer.run, args=(stop.is_set,), name="scorer-event-source", daemon=True).start()
+    _print_usage(server.endpoint_url + JWT_PREFIX)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        stop.set()
+        server.shutdown()
+        lambda_endpoint.shutdown()
+    return 0
+
+
+def _print_usage(base_url: str) -> None:
+    print(
+        f"""healthscore API on {base_url}
+  TOKEN=$(healthscore local token --role CLIENT_SUCCESS)   # or --role PLATFORM_ADMIN for POST /calculate-all
+  curl -H "Authorization: Bearer $TOKEN" '{base_url}/scores?limit=5'
+OpenAPI: {base_url}/openapi.json, Swagger UI: {base_url}/swagger (both need the token, as in AWS)
+The scorer consumes the local scoring queue; POST /calculate-all reaches the fan-out through a local Lambda endpoint.
+Not served: the AWS_IAM routes (/iam/...), since SigV4 signing is not emulated. Ctrl-C stops.""",
+        flush=True,
+    )

@@ -1,0 +1,151 @@
+"""`healthscore run nightly`: the nightly pipeline on the local stack (DESIGN.md section 9)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from healthscore.dal import organizations, runs
+from healthscore.dal.connection import DbConnection, connect
+from healthscore.dal.migrate import migrate
+from healthscore.demo.load import organization_count, seed_fleet
+from healthscore.local.embedded_db import use_local_database
+from healthscore.local.pipeline import NIGHTLY_JOBS, JobResult, run_job
+from healthscore.local.progress import ProgressBar
+from healthscore.local.sqs_server import LocalQueues, start_local_sqs
+from healthscore.local.template_settings import queue_settings
+from healthscore.models.messages import Job
+
+DEFAULT_TENANTS = 500
+DEMO_SEED = 42
+RISKIEST_SHOWN = 15
+MAX_LOCAL_CONCURRENCY = 50
+
+# The handlers run in this process: Powertools' JSON logs only above INFO, no metrics
+# flushed to stdout, no X-Ray, so the run's own report stays readable.
+LOCAL_POWERTOOLS_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "healthscore",
+    "POWERTOOLS_METRICS_NAMESPACE": "HealthScore",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser("run", help="run a job locally").add_subparsers(dest="run_command", required=True)
+    parser = run.add_parser(
+        "nightly",
+        help="the nightly pipeline on the local stack: schedule -> fan-out -> queue -> scorer",
+        description="Record metrics, then score every ACTIVE tenant, through the real handlers on an "
+        "embedded PostgreSQL (unless DATABASE_URL is set) and a local SQS endpoint. "
+        "An empty database is seeded with a demo fleet first.",
+    )
+    parser.add_argument(
+        "--tenants",
+        type=_bounded(1, 1_000_000),
+        default=None,
+        help=f"demo tenants to seed when the database has none (default {DEFAULT_TENANTS})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_bounded(1, MAX_LOCAL_CONCURRENCY),
+        default=None,
+        help="concurrent scorer invocations (default: the template's MaxScorerConcurrency)",
+    )
+    parser.set_defaults(handler=run_nightly)
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def run_nightly(args: argparse.Namespace) -> int:
+    for name, value in LOCAL_POWERTOOLS_ENV.items():
+        os.environ.setdefault(name, value)
+    started = time.perf_counter()
+    with connect(use_local_database()) as conn:
+        migrate(conn)
+        _ensure_fleet(conn, args.tenants)
+        settings = queue_settings()
+        concurrency = args.concurrency or settings.max_concurrency
+        queues = start_local_sqs(settings)
+        print(f"local stack: SQS at {queues.endpoint_url}, batch size {settings.batch_size}, concurrency {concurrency}")
+        results = [_run_with_progress(conn, job, queues, concurrency) for job in NIGHTLY_JOBS]
+        for result in results:
+            print(_describe(result))
+        print_risk_table(conn, results[-1].run_id)
+    print(f"nightly pipeline finished in {time.perf_counter() - started:.1f} s")
+    return 1 if any(r.progress.get("failed") for r in results) else 0
+
+
+def _ensure_fleet(conn: DbConnection, tenants: int | None) -> None:
+    existing = organization_count(conn)
+    if existing == 0:
+        count = tenants or DEFAULT_TENANTS
+        seeding = time.perf_counter()
+        seed_fleet(conn, count, DEMO_SEED, datetime.now(UTC), replace=False)
+        print(f"seeded a demo fleet of {count:,} tenants in {time.perf_counter() - seeding:.1f} s")
+    elif tenants and tenants != existing:
+        print(
+            f"the database already holds {existing:,} organizations: scoring those "
+            f"(healthscore seed-demo --tenants {tenants} --replace to change the fleet)"
+        )
+
+
+def _run_with_progress(conn: DbConnection, job: Job, queues: LocalQueues, concurrency: int) -> JobResult:
+    bar = ProgressBar(job, total=organizations.count_active(conn))
+    try:
+        return run_job(conn, job, queues, concurrency, bar.update)
+    finally:
+        bar.close()
+
+
+def _describe(result: JobResult) -> str:
+    p = result.progress
+    rate = (p.get("done", 0) + p.get("skipped", 0)) / max(result.seconds, 1e-6)
+    return (
+        f"{result.job}: run {result.run_id}: {p.get('tenant_count', 0):,} enqueued, {p.get('done', 0):,} done, "
+        f"{p.get('skipped', 0):,} skipped, {p.get('failed', 0):,} failed in {result.seconds:.1f} s "
+        f"({rate:,.0f} tenants/s, {result.source.invocations:,} scorer invocations)"
+    )
+
+
+def print_risk_table(conn: DbConnection, run_id: str) -> None:
+    counts = runs.risk_counts(conn, run_id)
+    trends = ("IMPROVING", "STABLE", "DECLINING")
+    print(f"\n{'risk':<8}{'tenants':>9}" + "".join(f"{t.lower():>11}" for t in trends))
+    for risk in ("HIGH", "MEDIUM", "LOW"):
+        by_trend = {row["trend"]: row["tenants"] for row in counts if row["risk_level"] == risk}
+        print(f"{risk:<8}{sum(by_trend.values()):>9,}" + "".join(f"{by_trend.get(t, 0):>11,}" for t in trends))
+    rows = runs.riskiest_scores(conn, run_id, RISKIEST_SHOWN)
+    if not rows:
+        return
+    print(f"\nhighest risk first ({len(rows)} shown)")
+    header = f"{'organization':<30}{'score':>6}{'prev':>6} {'trend':<10}{'risk':<7}login  case  camp  feat  tick"
+    print(header)
+    for row in rows:
+        components = (
+            row["login_score"],
+            row["case_resolution_score"],
+            row["campaign_completion_score"],
+            row["feature_adoption_score"],
+            row["support_ticket_score"],
+        )
+        previous = "-" if row["previous_score"] is None else row["previous_score"]
+        print(
+            f"{row['name'][:29]:<30}{row['overall_score']:>6}{previous:>6} {row['trend']:<10}{row['risk_level']:<7}"
+            + "".join(f"{'-' if c is None else c:>5} " for c in components)
+        )

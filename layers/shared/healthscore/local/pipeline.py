@@ -1,0 +1,92 @@
+"""The nightly pipeline, locally: schedule event -> fan-out -> queue -> scorer, as in AWS.
+
+The fan-out handler runs in its own thread while the local event source consumes, so
+the queue stays short (moto's SQS slows down per message as its queue grows).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from healthscore.aws.clients import sqs_client
+from healthscore.dal import runs
+from healthscore.dal.connection import DbConnection
+from healthscore.local.event_source import EventSourceStats, LocalEventSource
+from healthscore.local.handlers import load_handler
+from healthscore.local.lambda_context import LocalLambdaContext
+from healthscore.local.sqs_server import LocalQueues
+from healthscore.logic.fanout import new_run_id
+from healthscore.models.messages import Job
+
+NIGHTLY_JOBS: tuple[Job, ...] = ("record-metrics", "calculate-scores")  # 01:00 and 02:00 UTC
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: Job
+    run_id: str
+    fanout: dict[str, Any]  # the fan-out handler's answer
+    progress: dict[str, Any]  # the run's counts from the database
+    seconds: float
+    source: EventSourceStats
+
+
+class FanoutThread(threading.Thread):
+    """Invokes the fan-out handler with the schedule's event; keeps its answer or error."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        super().__init__(name="fanout", daemon=True)
+        self.event = event
+        self.result: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = load_handler("fanout").lambda_handler(self.event, LocalLambdaContext("FanoutFunction"))
+        except BaseException as exc:
+            self.error = exc
+
+
+def queue_is_empty(queue_url: str) -> bool:
+    attributes = sqs_client().get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return all(int(attributes.get(name, "0")) == 0 for name in attributes)
+
+
+def run_job(conn: DbConnection, job: Job, queues: LocalQueues, concurrency: int, progress: Progress) -> JobResult:
+    """One scheduled job end to end; returns when every message is settled."""
+    started = time.perf_counter()
+    as_of = datetime.now(UTC)
+    run_id = new_run_id(job, as_of)
+    fanout = FanoutThread({"job": job, "asOf": as_of.isoformat(), "runId": run_id})
+    source = LocalEventSource(
+        queues.scoring_queue_url,
+        lambda environment: load_handler("scorer", environment).lambda_handler,
+        function_name="ScorerFunction",
+        batch_size=queues.settings.batch_size,
+        max_concurrency=concurrency,
+        batching_window_seconds=queues.settings.batching_window_seconds,
+    )
+
+    def finished() -> bool:
+        state = runs.run_progress(conn, run_id)
+        if state:
+            progress(state)
+        return not fanout.is_alive() and queue_is_empty(queues.scoring_queue_url)
+
+    fanout.start()
+    stats = source.run(until=finished)
+    fanout.join()
+    if fanout.error is not None:
+        raise fanout.error
+    final = runs.run_progress(conn, run_id) or {}
+    progress(final)
+    return JobResult(job, run_id, fanout.result or {}, final, time.perf_counter() - started, stats)

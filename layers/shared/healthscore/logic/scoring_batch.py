@@ -1,0 +1,171 @@
+"""Use case: work one SQS batch of scoring messages (the scorer Lambda's whole job).
+
+Poison records (not JSON, or not a ScoringMessage) go straight to the dead-letter
+queue with the reason, not through five retries. The valid ones are worked together,
+set-based, per message type; if a group fails, its tenants are retried one by one so
+that only the failing record is reported back to SQS (`batchItemFailures`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from healthscore.core.weights import HealthWeights
+from healthscore.dal.connection import DbConnection, get_connection
+from healthscore.logic.record_metrics import record_metrics
+from healthscore.logic.risk_events import publish_risk_changes
+from healthscore.logic.score_tenants import score_tenants
+from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest, record_outcomes
+from healthscore.models.messages import MessageType, ScoringMessage
+
+logger = Logger(child=True)
+
+POISON_REASON_ATTRIBUTE = "PoisonReason"
+SOURCE_MESSAGE_ID_ATTRIBUTE = "SourceMessageId"
+REASON_LIMIT = 1000  # characters of a validation error kept as the reason
+
+
+class PoisonMessageError(ValueError):
+    """A record that can never be processed: its body is not a valid scoring message."""
+
+
+class RecordFailedError(RuntimeError):
+    """A record whose work failed; SQS delivers it again (and redrives it after N tries)."""
+
+
+@dataclass
+class BatchReport:
+    """What became of each record of a batch, and counts for metrics."""
+
+    failures: dict[str, str] = field(default_factory=dict)  # message id -> reason
+    counts: Counter[str] = field(default_factory=Counter)  # scored/recorded/skipped/failed/poison
+    risk_events: int = 0
+
+    def raise_if_failed(self, record: SQSRecord) -> None:
+        """Record handler for Powertools' BatchProcessor: re-raise this record's failure."""
+        if record.message_id in self.failures:
+            raise RecordFailedError(self.failures[record.message_id])
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    weights: HealthWeights
+    dead_letter_queue_url: str
+    risk_event_bus_name: str | None
+
+
+def parse_message(body: str) -> ScoringMessage:
+    try:
+        return ScoringMessage.model_validate_json(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise PoisonMessageError(problems[:REASON_LIMIT]) from None
+
+
+def move_to_dead_letter_queue(record: SQSRecord, reason: str, dead_letter_queue_url: str) -> None:
+    from healthscore.aws.clients import sqs_client  # boto3 only when a poison message shows up
+
+    sqs_client().send_message(
+        QueueUrl=dead_letter_queue_url,
+        MessageBody=record.body,
+        MessageAttributes={
+            POISON_REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason},
+            SOURCE_MESSAGE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": record.message_id},
+        },
+    )
+
+
+def work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchReport:
+    report = BatchReport()
+    valid: dict[MessageType, list[tuple[str, ScoringMessage]]] = {"calculate-score": [], "record-metrics": []}
+    for record in records:
+        try:
+            message = parse_message(record.body)
+        except PoisonMessageError as exc:
+            _divert_poison(record, str(exc), settings, report)
+            continue
+        valid[message.type].append((record.message_id, message))
+    try:
+        conn = get_connection()
+    except psycopg.OperationalError as exc:
+        logger.error("database unavailable; the batch's records return to the queue", extra={"error": str(exc)})
+        for message_id, _ in valid["calculate-score"] + valid["record-metrics"]:
+            report.failures[message_id] = f"database unavailable: {exc}"[:REASON_LIMIT]
+            report.counts["failed"] += 1
+        return report
+    scored = _work_group(conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, settings.weights), report)
+    _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report)
+    if settings.risk_event_bus_name and scored:
+        report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
+    return report
+
+
+def _divert_poison(record: SQSRecord, reason: str, settings: BatchSettings, report: BatchReport) -> None:
+    logger.warning("poison message to the dead-letter queue", extra={"messageId": record.message_id, "reason": reason})
+    try:
+        move_to_dead_letter_queue(record, reason, settings.dead_letter_queue_url)
+        report.counts["poison"] += 1
+    except Exception as exc:  # not lost: SQS retries it and redrives it in the end
+        logger.exception("poison message could not be moved", extra={"messageId": record.message_id})
+        report.failures[record.message_id] = f"poison ({reason}); moving it failed: {exc}"
+
+
+def _work_group(
+    conn: DbConnection,
+    items: list[tuple[str, ScoringMessage]],
+    work: Callable[[list[TenantRequest]], list[TenantOutcome]],
+    report: BatchReport,
+) -> list[TenantOutcome]:
+    """Work a group set-based; on failure, one by one so that only the bad records fail."""
+    if not items:
+        return []
+    try:
+        outcomes = work([_request(message) for _, message in items])
+    except Exception:
+        logger.exception("set-based work failed; retrying its tenants one by one", extra={"records": len(items)})
+        outcomes = []
+        for message_id, message in items:
+            try:
+                outcomes.extend(work([_request(message)]))
+            except Exception as exc:
+                _fail(conn, message_id, message, exc, report)
+    for outcome in outcomes:
+        report.counts[outcome.outcome] += 1
+        if outcome.outcome == "skipped":
+            logger.info(
+                "tenant skipped",
+                extra={
+                    "organizationId": str(outcome.organization_id),
+                    "runId": outcome.run_id,
+                    "reason": outcome.reason,
+                },
+            )
+    return outcomes
+
+
+def _fail(conn: DbConnection, message_id: str, message: ScoringMessage, exc: Exception, report: BatchReport) -> None:
+    reason = f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
+    logger.error(
+        "tenant failed",
+        extra={"organizationId": str(message.organization_id), "runId": message.run_id, "reason": reason},
+    )
+    report.failures[message_id] = reason
+    report.counts["failed"] += 1
+    failed = TenantOutcome(message.organization_id, message.run_id, "failed", reason)
+    try:  # best effort: with the database down, progress just shows the tenant as pending
+        record_outcomes(conn, [failed])
+    except Exception:
+        logger.warning("failed outcome not recorded", extra={"organizationId": str(message.organization_id)})
+
+
+def _request(message: ScoringMessage) -> TenantRequest:
+    return TenantRequest(message.organization_id, message.as_of, message.run_id)

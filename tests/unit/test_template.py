@@ -1,0 +1,467 @@
+"""Wiring of template.yaml: handlers, environment, queues, event source, schedules, routes, events/.
+
+`template_routes()` is the template's route table, (method, path, auth), for tests that compare
+it with the API's own route table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventV2Model,
+    CloudFormationCustomResourceCreateModel,
+    SqsModel,
+)
+from pydantic import ValidationError
+
+from healthscore.config import Settings
+from healthscore.models.messages import FanoutRequest, ScoringMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+EVENTS_DIR = ROOT / "events"
+
+JWT_PREFIX = "/api/v1/internal/client-health"
+IAM_PREFIX = "/iam/api/v1/internal/client-health"
+JWT_AUTH = "JwtAuthorizer"
+IAM_AUTH = "AWS_IAM"
+OPERATIONS = {
+    ("GET", "/scores"),
+    ("GET", "/scores/{organizationId}"),
+    ("GET", "/scores/{organizationId}/history"),
+    ("POST", "/scores/{organizationId}/recalculate"),
+    ("GET", "/metrics/{organizationId}"),
+    ("GET", "/adoption/{organizationId}"),
+    ("POST", "/calculate-all"),
+    ("GET", "/runs/{runId}"),
+}
+DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
+
+DB = {"DATABASE_URL", "DB_SECRET_ARN"}  # one of them is set, the other is AWS::NoValue
+REQUIRED_ENVIRONMENT = {
+    "FanoutFunction": DB | {"SCORING_QUEUE_URL"},
+    "ScorerFunction": DB | {"DEAD_LETTER_QUEUE_URL", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
+    "ApiFunction": DB | {"SCORING_QUEUE_URL", "FANOUT_FUNCTION_NAME", "IAM_ROLE_MAP", "HEALTH_WEIGHTS"},
+    "AuthorizerFunction": {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "ROLES_CLAIM"},
+    "MigrateFunction": DB,
+}
+HANDLER_DIRS = {
+    "FanoutFunction": "fanout",
+    "ScorerFunction": "scorer",
+    "ApiFunction": "api",
+    "AuthorizerFunction": "authorizer",
+    "MigrateFunction": "migrate",
+}
+RUNTIME_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+
+
+# ------------------------------------------------------------------ loading
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...) read as their long form."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@cache
+def load_template() -> dict[str, Any]:
+    template: dict[str, Any] = yaml.load(TEMPLATE_PATH.read_text(), Loader=CloudFormationLoader)
+    return template
+
+
+def resources(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    resources_: dict[str, Any] = (template or load_template())["Resources"]
+    return resources_
+
+
+def functions(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Each AWS::Serverless::Function's properties with the Globals applied."""
+    template = template or load_template()
+    defaults = template.get("Globals", {}).get("Function", {})
+    result = {}
+    for name, resource in resources(template).items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = {**defaults, **resource["Properties"]}
+        variables = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **resource["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        properties["Environment"] = {"Variables": variables}
+        result[name] = properties
+    return result
+
+
+def template_routes(template: dict[str, Any] | None = None) -> set[tuple[str, str, str]]:
+    """(method, path, auth) of every HttpApi event; auth is the authorizer's name, "AWS_IAM" or "NONE"."""
+    template = template or load_template()
+    apis = {
+        name: resource["Properties"]
+        for name, resource in resources(template).items()
+        if resource["Type"] == "AWS::Serverless::HttpApi"
+    }
+    routes = set()
+    for function in functions(template).values():
+        for event in function.get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            properties = event["Properties"]
+            api = apis[properties["ApiId"]["Ref"]]
+            default = api.get("Auth", {}).get("DefaultAuthorizer", "NONE")
+            auth = properties.get("Auth", {}).get("Authorizer", default)
+            routes.add((properties["Method"].upper(), properties["Path"], auth))
+    return routes
+
+
+def load_event(name: str) -> Any:
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+# ------------------------------------------------------------------ functions and layer
+
+
+@pytest.mark.parametrize("name", sorted(HANDLER_DIRS))
+def test_each_function_has_its_handler_file(name: str) -> None:
+    function = functions()[name]
+    code_dir = ROOT / function["CodeUri"]
+    assert code_dir == ROOT / "functions" / HANDLER_DIRS[name]
+    module, handler = function["Handler"].rsplit(".", 1)
+    source = code_dir / f"{module}.py"
+    assert source.is_file(), f"{name}: no {source.relative_to(ROOT)}"
+    assert re.search(rf"^def {handler}\(", source.read_text(), re.MULTILINE), f"{source} defines no {handler}"
+
+
+def test_every_function_runs_python_312_on_arm64_with_tracing_and_the_shared_layer() -> None:
+    for name, function in functions().items():
+        assert function["Runtime"] == "python3.12", name
+        assert function["Architectures"] == ["arm64"], name
+        assert function["Tracing"] == "Active", name
+        assert {"Ref": "SharedLayer"} in function["Layers"], name
+    assert set(functions()) == set(HANDLER_DIRS)
+
+
+def test_the_shared_layer_is_built_by_sam_for_arm64() -> None:
+    layer = resources()["SharedLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "layers/shared/"
+    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert (ROOT / "layers/shared/requirements.txt").is_file()
+    assert (ROOT / "layers/shared/healthscore/__init__.py").is_file()
+
+
+# ------------------------------------------------------------------ environment
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_ENVIRONMENT))
+def test_each_function_gets_the_settings_it_reads(name: str) -> None:
+    variables = functions()[name]["Environment"]["Variables"]
+    missing = REQUIRED_ENVIRONMENT[name] - set(variables)
+    assert not missing, f"{name} lacks {sorted(missing)}"
+    # And whatever its handler asks for by name (Settings.required / require).
+    source = (ROOT / "functions" / HANDLER_DIRS[name] / "app.py").read_text()
+    asked = {
+        variable
+        for call in re.findall(r"\brequired?\(([^)]*)\)", source)
+        for variable in re.findall(r"[\"']([A-Z][A-Z0-9_]+)[\"']", call)
+    }
+    assert asked <= set(variables), f"{name} reads {sorted(asked - set(variables))} but the template does not set it"
+
+
+def test_every_variable_set_is_a_known_setting() -> None:
+    known = {field.upper() for field in Settings.model_fields} | RUNTIME_VARIABLES
+    for name, function in functions().items():
+        unknown = set(function["Environment"]["Variables"]) - known
+        assert not unknown, f"{name} sets {sorted(unknown)}, which no code reads"
+
+
+def test_the_authorizer_gets_no_database_settings() -> None:
+    variables = functions()["AuthorizerFunction"]["Environment"]["Variables"]
+    assert not DB & set(variables)
+    assert "VpcConfig" not in functions()["AuthorizerFunction"]
+
+
+def test_optional_settings_are_left_unset_rather_than_empty() -> None:
+    # An empty HEALTH_WEIGHTS would not parse; an empty RISK_EVENT_BUS_NAME would name no bus.
+    scorer = functions()["ScorerFunction"]["Environment"]["Variables"]
+    for variable, condition in [("HEALTH_WEIGHTS", "HasHealthWeights"), ("RISK_EVENT_BUS_NAME", "HasRiskEventBus")]:
+        assert scorer[variable]["Fn::If"][0] == condition
+        assert scorer[variable]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+
+
+# ------------------------------------------------------------------ queues and event source
+
+
+def scorer_queue_event() -> dict[str, Any]:
+    events = functions()["ScorerFunction"]["Events"]
+    (event,) = [event["Properties"] for event in events.values() if event["Type"] == "SQS"]
+    return dict(event)
+
+
+def test_the_scoring_queue_outlasts_six_scorer_timeouts() -> None:
+    queue = resources()["ScoringQueue"]["Properties"]
+    timeout = functions()["ScorerFunction"]["Timeout"]
+    window = scorer_queue_event()["MaximumBatchingWindowInSeconds"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout + window
+
+
+def test_the_scoring_queue_redrives_to_the_dead_letter_queue_after_five_receives() -> None:
+    redrive = resources()["ScoringQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == 5
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["ScoringDeadLetterQueue", "Arn"]}
+    assert resources()["ScoringDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_the_scorer_consumes_the_queue_in_batches_with_partial_failures_and_capped_concurrency() -> None:
+    event = scorer_queue_event()
+    assert event["Queue"] == {"Fn::GetAtt": ["ScoringQueue", "Arn"]}
+    assert event["BatchSize"] == 10
+    assert event["MaximumBatchingWindowInSeconds"] > 0
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "MaxScorerConcurrency"}
+    parameter = load_template()["Parameters"]["MaxScorerConcurrency"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (5, 2, 1000)
+    assert "ReservedConcurrentExecutions" not in functions()["ScorerFunction"]
+
+
+def test_the_scorer_may_move_poison_messages_and_publish_risk_events_only_to_its_bus() -> None:
+    policies = functions()["ScorerFunction"]["Policies"]
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["ScoringDeadLetterQueue", "QueueName"]}}} in policies
+    (bus_policy,) = [p for p in policies if "Fn::If" in p and p["Fn::If"][0] == "HasRiskEventBus"]
+    assert bus_policy["Fn::If"][1] == {"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "RiskEventBusName"}}}
+
+
+def test_the_api_may_enqueue_and_start_the_fan_out() -> None:
+    policies = functions()["ApiFunction"]["Policies"]
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["ScoringQueue", "QueueName"]}}} in policies
+    assert {"LambdaInvokePolicy": {"FunctionName": {"Ref": "FanoutFunction"}}} in policies
+    fanout = functions()["FanoutFunction"]["Policies"]
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["ScoringQueue", "QueueName"]}}} in fanout
+
+
+def test_database_functions_read_only_the_configured_secret() -> None:
+    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction", "MigrateFunction"):
+        (secret,) = [p for p in functions()[name]["Policies"] if "Fn::If" in p and p["Fn::If"][0] == "HasDbSecret"]
+        assert secret["Fn::If"][1] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+        assert functions()[name]["VpcConfig"]["Fn::If"][0] == "HasVpc"
+
+
+# ------------------------------------------------------------------ schedules
+
+
+def test_two_schedules_start_the_nightly_jobs_each_with_retries_and_its_own_dead_letter_queue() -> None:
+    template = load_template()
+    schedules = [e["Properties"] for e in functions()["FanoutFunction"]["Events"].values() if e["Type"] == "ScheduleV2"]
+    jobs = {json.loads(s["Input"])["job"]: s for s in schedules}
+    assert set(jobs) == {"record-metrics", "calculate-scores"}
+    expected = {
+        "record-metrics": ("RecordMetricsScheduleExpression", "cron(0 1 * * ? *)"),
+        "calculate-scores": ("CalculateScoresScheduleExpression", "cron(0 2 * * ? *)"),
+    }
+    dead_letter_queues = set()
+    for job, schedule in jobs.items():
+        parameter, default = expected[job]
+        assert schedule["ScheduleExpression"] == {"Ref": parameter}
+        assert template["Parameters"][parameter]["Default"] == default
+        assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
+        assert schedule["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        queue = schedule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        assert resources()[queue]["Type"] == "AWS::SQS::Queue"
+        dead_letter_queues.add(queue)
+        FanoutRequest.model_validate_json(schedule["Input"])
+    assert len(dead_letter_queues) == 2
+    assert template["Parameters"]["ScheduleTimezone"]["Default"] == "UTC"
+
+
+# ------------------------------------------------------------------ HTTP API
+
+
+def test_every_route_is_present_with_its_auth() -> None:
+    expected = {(method, JWT_PREFIX + path, JWT_AUTH) for method, path in OPERATIONS | DOCUMENTS} | {
+        (method, IAM_PREFIX + path, IAM_AUTH) for method, path in OPERATIONS
+    }
+    assert template_routes() == expected
+
+
+def test_routes_are_served_by_the_api_function() -> None:
+    for name, function in functions().items():
+        has_routes = any(event["Type"] == "HttpApi" for event in function.get("Events", {}).values())
+        assert has_routes == (name == "ApiFunction"), name
+
+
+def test_the_jwt_authorizer_is_a_cached_lambda_request_authorizer_with_simple_responses() -> None:
+    api = resources()["HealthApi"]
+    assert api["Type"] == "AWS::Serverless::HttpApi"
+    auth = api["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == JWT_AUTH
+    assert auth["EnableIamAuthorizer"] is True
+    authorizer = auth["Authorizers"][JWT_AUTH]
+    assert authorizer["FunctionArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["EnableSimpleResponses"] is True
+    assert authorizer["Identity"]["Headers"] == ["Authorization"]  # the cache key: the token only
+    assert authorizer["Identity"]["ReauthorizeEvery"] > 0
+    properties = api["Properties"]
+    assert properties["StageName"] == {"Ref": "StageName"}
+    assert properties["CorsConfiguration"]["AllowOrigins"] == [{"Ref": "PortalOrigin"}]
+    assert properties["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0] in resources()
+    assert properties["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+
+
+# ------------------------------------------------------------------ migrations, alarms, dashboard, outputs
+
+
+def test_migrations_run_on_deploy_whenever_the_layer_changes() -> None:
+    migrations = resources()["Migrations"]
+    assert migrations["Type"] == "Custom::Migrations"
+    assert migrations["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    assert migrations["Properties"]["SharedLayerVersion"] == {"Ref": "SharedLayer"}
+    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction"):
+        assert resources()[name]["DependsOn"] == "Migrations", name
+
+
+def test_alarms_watch_the_dead_letter_queue_the_scorer_and_the_nightly_deadline() -> None:
+    alarms = {name: r["Properties"] for name, r in resources().items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    dlq = alarms["ScoringDeadLetterQueueAlarm"]
+    assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert dlq["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["ScoringDeadLetterQueue", "QueueName"]}
+    assert (dlq["Threshold"], dlq["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarms["ScorerErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "ScorerFunction"}
+    assert "HOUR(" in alarms["NightlyRunLateAlarm"]["Metrics"][0]["Expression"]["Fn::Sub"]
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == {
+            "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }
+
+
+def test_the_dashboard_body_is_json_with_the_service_metrics() -> None:
+    body = resources()["HealthDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "1", body))
+    metrics = [m for w in dashboard["widgets"] for m in w["properties"].get("metrics", [])]
+    custom = {m[1] for m in metrics if m[0] == "HealthScore"}
+    assert {"TenantsScored", "TenantsSkipped", "TenantsFailed"} <= custom
+
+
+def test_parameters_and_outputs() -> None:
+    template = load_template()
+    parameters = template["Parameters"]
+    expected = {
+        "StageName",
+        "SubnetIds",
+        "SecurityGroupIds",
+        "DbSecretArn",
+        "DatabaseUrl",
+        "MaxScorerConcurrency",
+        "ScheduleTimezone",
+        "RecordMetricsScheduleExpression",
+        "CalculateScoresScheduleExpression",
+        "PortalOrigin",
+        "JwtIssuer",
+        "JwtAudience",
+        "JwtJwksUrl",
+        "RolesClaim",
+        "IamRoleMap",
+        "RiskEventBusName",
+        "AlarmTopicArn",
+        "LogLevel",
+    }
+    assert expected <= set(parameters), sorted(expected - set(parameters))
+    assert parameters["DatabaseUrl"]["NoEcho"] is True
+    assert parameters["IamRoleMap"]["Default"] == "{}"
+    assert parameters["RolesClaim"]["Default"] == "roles"
+    for name in ("ApiUrl", "ScoringQueueUrl", "DeadLetterQueueUrl", "RiskEventBusName", "FanoutFunctionName"):
+        assert name in template["Outputs"], name
+
+
+# ------------------------------------------------------------------ events/
+
+
+def test_the_schedule_events_are_the_schedules_inputs() -> None:
+    inputs = {
+        json.loads(e["Properties"]["Input"])["job"]: json.loads(e["Properties"]["Input"])
+        for e in functions()["FanoutFunction"]["Events"].values()
+        if e["Type"] == "ScheduleV2"
+    }
+    assert load_event("schedule_record_metrics.json") == inputs["record-metrics"]
+    assert load_event("schedule_calculate_scores.json") == inputs["calculate-scores"]
+
+
+@pytest.mark.parametrize("name", ["sqs_scoring_batch.json", "sqs_dlq_replay.json"])
+def test_the_sqs_events_have_lambdas_shape(name: str) -> None:
+    event = load_event(name)
+    SqsModel.model_validate(event)
+    for record in event["Records"]:
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # what SQS computes
+
+
+def test_the_scoring_batch_has_two_valid_messages_and_one_poison() -> None:
+    records = load_event("sqs_scoring_batch.json")["Records"]
+    assert len(records) == 3
+    valid, poison = [], []
+    for record in records:
+        try:
+            valid.append(ScoringMessage.model_validate_json(record["body"]))
+        except ValidationError:
+            poison.append(record)
+    assert len(valid) == 2
+    assert len(poison) == 1
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(poison[0]["body"])
+
+
+def test_the_replayed_record_is_a_first_receive_of_a_valid_message() -> None:
+    (record,) = load_event("sqs_dlq_replay.json")["Records"]
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    ScoringMessage.model_validate_json(record["body"])
+
+
+@pytest.mark.parametrize(
+    ("name", "auth"),
+    [("api_get_scores.json", JWT_AUTH), ("api_get_scores_iam.json", IAM_AUTH), ("api_recalculate.json", JWT_AUTH)],
+)
+def test_the_api_events_are_payload_2_requests_for_template_routes(name: str, auth: str) -> None:
+    raw = load_event(name)
+    event = APIGatewayProxyEventV2Model.model_validate(raw)
+    method, path = event.routeKey.split(" ", 1)
+    assert (method, path, auth) in template_routes()
+    assert event.requestContext.http.method == method
+    concrete = path
+    for key, value in (event.pathParameters or {}).items():
+        concrete = concrete.replace("{" + key + "}", value)
+    assert event.rawPath == f"/{event.requestContext.stage}{concrete}"  # a named stage prefixes the path
+    authorizer = raw["requestContext"]["authorizer"]
+    if auth == IAM_AUTH:
+        assert authorizer["iam"]["userArn"].startswith("arn:aws:iam::")
+    else:
+        assert set(authorizer["lambda"]) == {"sub", "roles"}
+
+
+def test_the_migrate_event_is_a_create_for_the_template_resource() -> None:
+    event = CloudFormationCustomResourceCreateModel.model_validate(load_event("migrate_custom_resource_create.json"))
+    resource = resources()[event.logical_resource_id]
+    assert resource["Type"] == event.resource_type == "Custom::Migrations"
+    assert set(resource["Properties"]) <= set(event.resource_properties or {})
