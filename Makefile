@@ -40,7 +40,7 @@ template: $(BIN)/healthscore
 pytest: $(BIN)/healthscore
 	$(BIN)/pytest
 
-# Regenerates the checked-in OpenAPI document; tests/unit/test_openapi.py fails when it drifts.
+# Regenerates the checked-in OpenAPI document; tests/unit/test_api_contract.py fails when it drifts.
 openapi: $(BIN)/healthscore
 	$(BIN)/healthscore api openapi --output openapi.json
 

@@ -16,10 +16,13 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
 from healthscore.dal.connection import reset_connection
 from healthscore.dal.migrate import migrate
 from healthscore.local.embedded_db import ensure_database, start_embedded_server
+from healthscore.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
+from healthscore.local.template_settings import queue_settings
 
 TEMPLATE_DB = "healthscore_test_template"
 _counter = itertools.count()
@@ -69,3 +72,36 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def events_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "events"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def powertools_environment() -> None:
+    """What the template's Globals set for every function; X-Ray is off outside Lambda."""
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "healthscore")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "HealthScore")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint() -> str:
+    """A real SQS endpoint on loopback: moto in server mode, one per test session."""
+    return start_moto_server()
+
+
+@pytest.fixture
+def queues(sqs_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalQueues]:
+    """A fresh scoring queue and dead-letter queue with the template's settings and redrive."""
+    for name in ("AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sqs_endpoint)  # every service of moto's server
+    use_local_credentials(sqs_endpoint)
+    settings = queue_settings()
+    scoring_url, dead_letter_url = create_queues(settings, name=f"scoring-{os.getpid()}-{next(_counter)}")
+    monkeypatch.setenv("SCORING_QUEUE_URL", scoring_url)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dead_letter_url)
+    get_settings.cache_clear()
+    yield LocalQueues(sqs_endpoint, scoring_url, dead_letter_url, settings)
+    for name in ("AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        os.environ.pop(name, None)
+    reset_clients()
+    get_settings.cache_clear()

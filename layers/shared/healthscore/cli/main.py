@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from healthscore.cli import db, local, run, seed
+from healthscore.cli import api, db, dlq, local, run, seed
 from healthscore.config import ConfigError
 
-COMMAND_GROUPS = (db, seed, run, local)
+COMMAND_GROUPS = (db, seed, run, dlq, local, api)
 
 
 def build_parser() -> argparse.ArgumentParser:

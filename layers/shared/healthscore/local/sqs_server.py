@@ -22,7 +22,6 @@ from healthscore.local.lambda_context import LOCAL_REGION
 from healthscore.local.template_settings import QueueSettings, queue_settings
 
 SCORING_QUEUE_NAME = "healthscore-scoring"
-DEAD_LETTER_QUEUE_NAME = "healthscore-scoring-dlq"
 STARTUP_TIMEOUT_SECONDS = 30
 
 
@@ -74,11 +73,11 @@ def use_local_credentials(endpoint_url: str) -> None:
     reset_clients()
 
 
-def create_queues(settings: QueueSettings) -> tuple[str, str]:
-    """The template's scoring queue and its dead-letter queue; returns their URLs."""
+def create_queues(settings: QueueSettings, name: str = SCORING_QUEUE_NAME) -> tuple[str, str]:
+    """The template's scoring queue `name` and its dead-letter queue `name-dlq`; returns their URLs."""
     sqs = sqs_client()
     dead_letter_url = sqs.create_queue(
-        QueueName=DEAD_LETTER_QUEUE_NAME,
+        QueueName=f"{name}-dlq",
         Attributes={"MessageRetentionPeriod": str(settings.dead_letter_retention_seconds)},
     )["QueueUrl"]
     dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -86,7 +85,7 @@ def create_queues(settings: QueueSettings) -> tuple[str, str]:
     ]
     redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": settings.max_receive_count}
     scoring_url = sqs.create_queue(
-        QueueName=SCORING_QUEUE_NAME,
+        QueueName=name,
         Attributes={"VisibilityTimeout": str(settings.visibility_timeout), "RedrivePolicy": json.dumps(redrive)},
     )["QueueUrl"]
     return scoring_url, dead_letter_url

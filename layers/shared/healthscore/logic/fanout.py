@@ -37,7 +37,7 @@ def fan_out(conn: DbConnection, request: FanoutRequest, queue_url: str, page_siz
     message_type = MESSAGE_TYPE_OF_JOB[request.job]
     sent = 0
     failed: list[tuple[ScoringMessage, str]] = []
-    for page in organizations.active_organization_pages(conn, page_size):
+    for page in organizations.active_organization_pages(conn, PAGE_SIZE):
         messages = [
             ScoringMessage(type=message_type, organization_id=org_id, as_of=as_of, run_id=run_id) for org_id in page
         ]

@@ -1,0 +1,1 @@
+"""The HTTP API of the portal and machine callers (DESIGN.md section 6)."""

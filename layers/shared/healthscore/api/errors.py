@@ -1,0 +1,95 @@
+"""The one place that maps what went wrong to an HTTP answer: JSON `{"message": ...}`.
+
+401 no credentials, 403 wrong role, 404 unknown organization/run or nothing scored,
+400 an unusable parameter, 422 a parameter failing validation (both name it), and 500
+for anything unexpected, with the Lambda request id as correlation id and no internals.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from healthscore.api import roles
+from healthscore.api.problems import BadParameterError, NotAuthenticatedError, NotAuthorizedError, ResourceNotFoundError
+from healthscore.models.api import ErrorBody, FieldError
+
+logger = Logger(child=True)
+
+PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
+    NotAuthenticatedError: HTTPStatus.UNAUTHORIZED,
+    NotAuthorizedError: HTTPStatus.FORBIDDEN,
+    ResourceNotFoundError: HTTPStatus.NOT_FOUND,
+    BadParameterError: HTTPStatus.BAD_REQUEST,
+}
+
+
+def error_response(status: HTTPStatus, body: ErrorBody) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+    )
+
+
+def problem_response(problem: Exception) -> Response:
+    errors = None
+    if isinstance(problem, BadParameterError):
+        errors = [FieldError(field=problem.field, location="query", message=problem.problem, type="value_error")]
+    return error_response(PROBLEM_STATUS[type(problem)], ErrorBody(message=str(problem), errors=errors))
+
+
+def validation_response(exc: RequestValidationError) -> Response:
+    """422 naming each field, e.g. `limit: Input should be less than or equal to 200`."""
+    errors = [_field_error(error) for error in exc.errors()]
+    message = "; ".join(f"{error.field}: {error.message}" for error in errors)
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, ErrorBody(message=message, errors=errors))
+
+
+def _field_error(error: dict[str, Any]) -> FieldError:
+    location, *path = error.get("loc") or ("request",)
+    # Only pydantic's message and type: its `input` could echo anything the caller sent.
+    return FieldError(
+        field=".".join(str(part) for part in path) or str(location),
+        location=str(location),
+        message=str(error.get("msg", "invalid")),
+        type=str(error.get("type", "value_error")),
+    )
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(list(PROBLEM_STATUS))
+    def problem(exc: Exception) -> Response:
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response:
+        # Powertools validates parameters before any route middleware runs: check the caller
+        # first, so one without credentials or role learns nothing about the parameters.
+        try:
+            roles.authorize(app.current_event, roles.API_ROLES)
+        except (NotAuthenticatedError, NotAuthorizedError) as denied:
+            return problem_response(denied)
+        return validation_response(exc)
+
+    @app.not_found
+    def no_route(exc: NotFoundError) -> Response:
+        event = app.current_event
+        return error_response(HTTPStatus.NOT_FOUND, ErrorBody(message=f"No route {event.http_method} {event.path}"))
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        logger.exception("unexpected error")
+        correlation_id = getattr(app.lambda_context, "aws_request_id", None)
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            ErrorBody(
+                message="Internal server error; quote the correlationId when reporting it",
+                correlation_id=correlation_id,
+            ),
+        )

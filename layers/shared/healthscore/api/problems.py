@@ -1,0 +1,24 @@
+"""What can go wrong with a request, in the API's own terms; `errors` maps each to HTTP."""
+
+from __future__ import annotations
+
+
+class NotAuthenticatedError(Exception):
+    """The request carries no usable authorizer context."""
+
+
+class NotAuthorizedError(Exception):
+    """The caller is known but lacks the role the operation needs."""
+
+
+class ResourceNotFoundError(Exception):
+    """The organization, its score or the run does not exist."""
+
+
+class BadParameterError(Exception):
+    """A parameter passed validation of its type but cannot be used (e.g. a foreign cursor)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")

@@ -1,0 +1,184 @@
+"""The API's routes (DESIGN.md section 6), each served under both path prefixes.
+
+`/api/v1/internal/client-health` is for the portal (JWT Lambda authorizer) and
+`/iam/api/v1/internal/client-health` for machine callers (AWS_IAM); a route is written
+once here and registered for both by `register_routes`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Annotated, Any, Final, get_type_hints
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from healthscore.api import service
+from healthscore.api.roles import ADMIN_ROLES, API_ROLES, require_roles
+from healthscore.config import Role
+from healthscore.core.metrics import MetricType
+from healthscore.core.scoring import RiskLevel, Trend
+from healthscore.dal.connection import get_connection
+from healthscore.dal.scores import ScoreFilters
+from healthscore.models.api import (
+    Adoption,
+    ErrorBody,
+    MetricHistory,
+    RecalculationQueued,
+    RunProgress,
+    RunStarted,
+    ScoreDetail,
+    ScoreHistory,
+    ScoreList,
+    SortBy,
+    SortOrder,
+)
+
+JWT_PREFIX: Final = "/api/v1/internal/client-health"
+IAM_PREFIX: Final = "/iam/api/v1/internal/client-health"
+# Each prefix's OpenAPI security scheme (declared in resolver.OPENAPI_INFO) and tag.
+PREFIXES: Final = {JWT_PREFIX: ("portalJwt", "portal (JWT)"), IAM_PREFIX: ("awsIam", "machine callers (AWS_IAM)")}
+
+ERROR_RESPONSES: Final = {
+    HTTPStatus.BAD_REQUEST: "A parameter that cannot be used (named in the message)",
+    HTTPStatus.UNAUTHORIZED: "No credentials",
+    HTTPStatus.FORBIDDEN: "The caller lacks the role",
+    HTTPStatus.NOT_FOUND: "Unknown organization or run, or nothing scored yet",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "A parameter failed validation (named in the message)",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "Unexpected error; quote the correlationId",
+}
+
+OrganizationId = Annotated[UUID, Path(alias="organizationId", description="The organization's id (a UUID)")]
+Days = Annotated[int, Query(ge=1, le=365, description="How many days back, today included")]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str  # after the prefix, with API Gateway's {parameter} syntax
+    handler: Callable[..., Any]
+    summary: str
+    roles: frozenset[Role]
+    status_code: HTTPStatus
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def route(
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    roles: frozenset[Role] = API_ROLES,
+    status_code: HTTPStatus = HTTPStatus.OK,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def add(handler: Callable[..., Any]) -> Callable[..., Any]:
+        ROUTES.append(RouteSpec(method, path, handler, summary, roles, status_code))
+        return handler
+
+    return add
+
+
+@route("GET", "/scores", "Latest score of every tenant, filtered and sorted, a page at a time")
+def list_scores(
+    risk_level: Annotated[RiskLevel | None, Query(alias="riskLevel")] = None,
+    trend: Annotated[Trend | None, Query()] = None,
+    min_score: Annotated[int | None, Query(alias="minScore", ge=0, le=100)] = None,
+    max_score: Annotated[int | None, Query(alias="maxScore", ge=0, le=100)] = None,
+    sort_by: Annotated[SortBy, Query(alias="sortBy")] = "overallScore",
+    order: Annotated[SortOrder, Query()] = "asc",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1024, description="nextCursor of the previous page")] = None,
+) -> ScoreList:
+    filters = ScoreFilters(risk_level=risk_level, trend=trend, min_score=min_score, max_score=max_score)
+    query = service.ScoreListQuery(filters=filters, sort_by=sort_by, order=order, limit=limit, cursor=cursor)
+    return service.list_scores(get_connection(), query)
+
+
+@route("GET", "/scores/{organizationId}", "A tenant's latest score, its components and what changed it")
+def get_score(organization_id: OrganizationId) -> ScoreDetail:
+    return service.score_detail(get_connection(), organization_id)
+
+
+@route("GET", "/scores/{organizationId}/history", "A tenant's daily scores, oldest first")
+def get_score_history(organization_id: OrganizationId, days: Days = 30) -> ScoreHistory:
+    return service.score_history(get_connection(), organization_id, days)
+
+
+@route(
+    "POST",
+    "/scores/{organizationId}/recalculate",
+    "Queue a new score for a tenant",
+    status_code=HTTPStatus.ACCEPTED,
+)
+def recalculate(organization_id: OrganizationId) -> RecalculationQueued:
+    return service.recalculate(get_connection(), organization_id)
+
+
+@route("GET", "/metrics/{organizationId}", "A tenant's daily values of one usage metric, oldest first")
+def get_metrics(
+    organization_id: OrganizationId,
+    metric_type: Annotated[MetricType, Query(alias="metricType")],
+    days: Days = 30,
+) -> MetricHistory:
+    return service.metric_history(get_connection(), organization_id, metric_type, days)
+
+
+@route("GET", "/adoption/{organizationId}", "A tenant's enabled and used features")
+def get_adoption(organization_id: OrganizationId) -> Adoption:
+    return service.adoption(get_connection(), organization_id)
+
+
+@route(
+    "POST",
+    "/calculate-all",
+    "Score every active tenant now (PLATFORM_ADMIN); follow it with GET /runs/{runId}",
+    roles=ADMIN_ROLES,
+    status_code=HTTPStatus.ACCEPTED,
+)
+def calculate_all() -> RunStarted:
+    return service.calculate_all(get_connection())
+
+
+@route("GET", "/runs/{runId}", "Progress of a run")
+def get_run(run_id: Annotated[str, Path(alias="runId", max_length=128)]) -> RunProgress:
+    return service.run_progress(get_connection(), run_id)
+
+
+def register_routes(app: APIGatewayHttpResolver) -> None:
+    """Register every route under both prefixes, each behind its role check."""
+    for prefix, (scheme, tag) in PREFIXES.items():
+        for spec in ROUTES:
+            app.route(
+                prefix + powertools_rule(spec.path),
+                spec.method,
+                summary=spec.summary,
+                tags=[tag],
+                security=[{scheme: []}],
+                status_code=spec.status_code,
+                responses=_responses(spec),
+                middlewares=[require_roles(spec.roles)],
+            )(spec.handler)
+
+
+def powertools_rule(path: str) -> str:
+    """`/scores/{organizationId}` as Powertools writes it: `/scores/<organizationId>`."""
+    return re.sub(r"\{(\w+)\}", r"<\1>", path)
+
+
+def _responses(spec: RouteSpec) -> dict[int, Any]:
+    """The success body and every error body, for the OpenAPI document."""
+    success = get_type_hints(spec.handler)["return"]
+    return {
+        int(spec.status_code): _response(spec.status_code.phrase, success),
+        **{int(status): _response(description, ErrorBody) for status, description in ERROR_RESPONSES.items()},
+    }
+
+
+def _response(description: str, model: type) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}

@@ -1,0 +1,251 @@
+"""The API's use cases: read and shape scores, metrics, adoption and runs; queue work.
+
+Each function takes the connection and validated parameters and returns a response
+model, raising a `problems` error for what the caller got wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Final
+from uuid import UUID, uuid4
+
+from healthscore.api.cursor import Cursor, decode_cursor
+from healthscore.api.problems import BadParameterError, ResourceNotFoundError
+from healthscore.aws.clients import lambda_client
+from healthscore.config import get_settings
+from healthscore.core.metrics import MetricType
+from healthscore.core.weights import COMPONENTS
+from healthscore.dal import features, metrics, runs, scores
+from healthscore.dal.connection import DbConnection
+from healthscore.dal.scores import Keyset, ScoreFilters
+from healthscore.logic.enqueue import enqueue_messages
+from healthscore.logic.fanout import new_run_id
+from healthscore.models.api import (
+    Adoption,
+    ComponentScores,
+    ContributionChange,
+    FeatureUsage,
+    HistoryPoint,
+    MetricHistory,
+    MetricPoint,
+    RecalculationQueued,
+    RunProgress,
+    RunStarted,
+    ScoreChange,
+    ScoreDetail,
+    ScoreHistory,
+    ScoreList,
+    ScoreSummary,
+    SortBy,
+    SortOrder,
+)
+from healthscore.models.messages import FanoutRequest, ScoringMessage
+
+SORT_COLUMNS: Final[dict[SortBy, str]] = {
+    "overallScore": "overall_score",
+    "organizationName": "organization_name",
+    "calculatedAt": "calculated_at",
+}
+SUMMARY_COLUMNS: Final = (
+    "organization_id",
+    "organization_name",
+    "score_date",
+    "overall_score",
+    "previous_score",
+    "trend",
+    "risk_level",
+    "calculated_at",
+)
+POINTS_PLACES = 4  # contributions are stored to 4 places (logic/score_tenants.py)
+RATE_PLACES = 6  # as the usage metrics' rates
+
+
+@dataclass(frozen=True)
+class ScoreListQuery:
+    filters: ScoreFilters
+    sort_by: SortBy
+    order: SortOrder
+    limit: int
+    cursor: str | None
+
+
+def list_scores(conn: DbConnection, query: ScoreListQuery) -> ScoreList:
+    """A page of every tenant's latest score; `nextCursor` continues it at the same snapshot."""
+    low, high = query.filters.min_score, query.filters.max_score
+    if low is not None and high is not None and low > high:
+        raise BadParameterError("minScore", f"{low} is above maxScore {high}")
+    cursor = decode_cursor(query.cursor, query.sort_by, query.order) if query.cursor else None
+    snapshot = cursor.snapshot if cursor else scores.database_now(conn)
+    column = SORT_COLUMNS[query.sort_by]
+    rows = scores.latest_scores_page(
+        conn,
+        sort=column,
+        descending=query.order == "desc",
+        limit=query.limit + 1,  # one more than asked tells whether another page exists
+        filters=query.filters,
+        snapshot=snapshot,
+        after=Keyset(cursor.value, cursor.organization_id) if cursor else None,
+    )
+    page = rows[: query.limit]
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = page[-1]
+        next_cursor = Cursor(
+            sort_by=query.sort_by,
+            order=query.order,
+            value=last[column],
+            organization_id=last["organization_id"],
+            snapshot=snapshot,
+        ).encode()
+    return ScoreList(items=[ScoreSummary.model_validate(_summary_fields(row)) for row in page], next_cursor=next_cursor)
+
+
+def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
+    components = ComponentScores(
+        login=row["login_score"],
+        case_resolution=row["case_resolution_score"],
+        campaign_completion=row["campaign_completion_score"],
+        feature_adoption=row["feature_adoption_score"],
+        support_tickets=row["support_ticket_score"],
+    )
+    return {**{column: row[column] for column in SUMMARY_COLUMNS}, "components": components}
+
+
+def score_detail(conn: DbConnection, organization_id: UUID) -> ScoreDetail:
+    """The tenant's latest score, what it is made of, and what moved it since the previous one."""
+    row = scores.latest_score(conn, organization_id)
+    if row is None:
+        require_organization(conn, organization_id)
+        raise ResourceNotFoundError(f"Organization {organization_id} has no score yet")
+    explanation = row["explanation"]
+    contributions = _by_component(explanation.get("contributions", {}))
+    return ScoreDetail.model_validate(
+        {
+            **_summary_fields(row),
+            "weights": _by_component({name: float(weight) for name, weight in row["weights"].items()}),
+            "contributions": contributions,
+            "missing_components": explanation.get("missingComponents", []),
+            "inputs": row["inputs"],
+            "run_id": row["run_id"],
+            "as_of": row["as_of"],
+            "change": _change(conn, row, contributions),
+        }
+    )
+
+
+def _by_component(values: dict[str, float]) -> dict[str, float]:
+    """In the components' usual order (JSONB keeps its own)."""
+    return {name: values[name] for name in COMPONENTS if name in values}
+
+
+def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, float]) -> ScoreChange | None:
+    if row["previous_score"] is None:
+        return None
+    organization_id = row["organization_id"]
+    previous = scores.scores_before(conn, [organization_id], row["score_date"]).get(organization_id)
+    before = previous["explanation"].get("contributions", {}) if previous else {}
+    changes = [
+        ContributionChange(
+            component=name,
+            previous=before.get(name, 0),
+            current=contributions.get(name, 0),
+            delta=round(contributions.get(name, 0) - before.get(name, 0), POINTS_PLACES),
+        )
+        for name in COMPONENTS
+    ]
+    return ScoreChange(
+        previous_score=row["previous_score"],
+        previous_score_date=previous["score_date"] if previous else None,
+        delta=row["overall_score"] - row["previous_score"],
+        contributions=sorted(changes, key=lambda change: -abs(change.delta)),
+    )
+
+
+def score_history(conn: DbConnection, organization_id: UUID, days: int) -> ScoreHistory:
+    require_organization(conn, organization_id)
+    rows = scores.score_history(conn, organization_id, days, until=_today())
+    items = [HistoryPoint.model_validate({**row, "date": row["score_date"]}) for row in rows]
+    return ScoreHistory(organization_id=organization_id, items=items)
+
+
+def metric_history(conn: DbConnection, organization_id: UUID, metric_type: MetricType, days: int) -> MetricHistory:
+    require_organization(conn, organization_id)
+    rows = metrics.metric_history(conn, organization_id, metric_type, days, until=_today())
+    items = [MetricPoint(date=row["metric_date"], value=row["value"], change_pct=row["change_pct"]) for row in rows]
+    return MetricHistory(organization_id=organization_id, metric_type=metric_type, items=items)
+
+
+def adoption(conn: DbConnection, organization_id: UUID) -> Adoption:
+    """Enabled and used features, counted as the featureAdoption component counts them."""
+    require_organization(conn, organization_id)
+    rows = features.organization_features(conn, organization_id)
+    enabled = sum(1 for row in rows if row["enabled"])
+    used = sum(1 for row in rows if row["enabled"] and row["is_used"])
+    return Adoption(
+        organization_id=organization_id,
+        enabled_count=enabled,
+        used_count=used,
+        adoption_rate=round(used / enabled, RATE_PLACES) if enabled else None,
+        features=[FeatureUsage.model_validate(row) for row in rows],
+    )
+
+
+def recalculate(conn: DbConnection, organization_id: UUID) -> RecalculationQueued:
+    """Put one calculate-score message for the tenant on the scoring queue, as a run of its own."""
+    require_organization(conn, organization_id)
+    queue_url = get_settings().required("SCORING_QUEUE_URL")
+    as_of = datetime.now(UTC)
+    run_id = f"recalc-{uuid4()}"
+    runs.start_run(conn, run_id, "calculate-scores", as_of)  # so that GET /runs/{runId} follows it
+    message = ScoringMessage(type="calculate-score", organization_id=organization_id, as_of=as_of, run_id=run_id)
+    enqueue_messages(queue_url, [message])
+    runs.finish_enqueue(conn, run_id, 1)
+    return RecalculationQueued(
+        message="Recalculation queued", organization_id=organization_id, run_id=run_id, as_of=as_of
+    )
+
+
+def calculate_all(conn: DbConnection) -> RunStarted:
+    """Start a calculate-scores run: record it, then invoke the fan-out asynchronously."""
+    function_name = get_settings().required("FANOUT_FUNCTION_NAME")
+    as_of = datetime.now(UTC)
+    run_id = new_run_id("calculate-scores", as_of)
+    runs.start_run(conn, run_id, "calculate-scores", as_of)  # GET /runs/{runId} answers at once
+    request = FanoutRequest(job="calculate-scores", as_of=as_of, run_id=run_id)
+    lambda_client().invoke(
+        FunctionName=function_name, InvocationType="Event", Payload=request.model_dump_json(by_alias=True)
+    )
+    return RunStarted(message="Score calculation started for every active tenant", run_id=run_id, as_of=as_of)
+
+
+def run_progress(conn: DbConnection, run_id: str) -> RunProgress:
+    row = runs.run_progress(conn, run_id)
+    if row is None:
+        raise ResourceNotFoundError(f"Run {run_id} not found")
+    settled = row["done"] + row["skipped"] + row["failed"]
+    pending = None if row["tenant_count"] is None else max(0, row["tenant_count"] - settled)
+    return RunProgress(
+        run_id=row["run_id"],
+        job=row["job"],
+        as_of=row["as_of"],
+        tenant_count=row["tenant_count"],
+        scored=row["done"],
+        skipped=row["skipped"],
+        failed=row["failed"],
+        pending=pending,
+        complete=pending == 0,
+        started_at=row["started_at"],
+        enqueued_at=row["enqueued_at"],
+        last_update_at=row["last_update"],
+    )
+
+
+def require_organization(conn: DbConnection, organization_id: UUID) -> None:
+    if not scores.organization_exists(conn, organization_id):
+        raise ResourceNotFoundError(f"Organization {organization_id} not found")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,159 @@
+"""The HTTP API's request and response bodies (DESIGN.md section 6): JSON in camelCase."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from healthscore.core.metrics import MetricType
+from healthscore.core.scoring import RiskLevel, Trend
+from healthscore.core.weights import Component
+from healthscore.models.messages import Job
+
+SortBy = Literal["overallScore", "organizationName", "calculatedAt"]
+SortOrder = Literal["asc", "desc"]
+
+
+class ApiModel(BaseModel):
+    """Python names in snake_case, JSON names in camelCase."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class ComponentScores(ApiModel):
+    """Each component's score 0-100; null when the tenant had no data for it."""
+
+    login: int | None
+    case_resolution: int | None
+    campaign_completion: int | None
+    feature_adoption: int | None
+    support_tickets: int | None
+
+
+class ScoreSummary(ApiModel):
+    organization_id: UUID
+    organization_name: str
+    score_date: date
+    overall_score: int
+    components: ComponentScores
+    previous_score: int | None
+    trend: Trend
+    risk_level: RiskLevel
+    calculated_at: datetime
+
+
+class ScoreList(ApiModel):
+    items: list[ScoreSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class ContributionChange(ApiModel):
+    """One component's share of the overall score, in points, now and at the previous score."""
+
+    component: Component
+    previous: float
+    current: float
+    delta: float
+
+
+class ScoreChange(ApiModel):
+    """What drove the change since the previous score, largest movement first."""
+
+    previous_score: int
+    previous_score_date: date | None
+    delta: int
+    contributions: list[ContributionChange]
+
+
+class ScoreDetail(ScoreSummary):
+    weights: dict[Component, float]
+    contributions: dict[Component, float] = Field(description="Points each component adds to the overall score")
+    missing_components: list[Component] = Field(description="Components without data, left out of the weighting")
+    inputs: dict[str, Any] = Field(description="The raw inputs over the scoring window")
+    run_id: str
+    as_of: datetime
+    change: ScoreChange | None = Field(description="Null for a tenant's first score")
+
+
+class HistoryPoint(ApiModel):
+    date: date
+    overall_score: int
+    trend: Trend
+    risk_level: RiskLevel
+
+
+class ScoreHistory(ApiModel):
+    organization_id: UUID
+    items: list[HistoryPoint]
+
+
+class MetricPoint(ApiModel):
+    date: date
+    value: float
+    change_pct: float | None
+
+
+class MetricHistory(ApiModel):
+    organization_id: UUID
+    metric_type: MetricType
+    items: list[MetricPoint]
+
+
+class FeatureUsage(ApiModel):
+    feature_key: str
+    enabled: bool
+    is_used: bool
+    last_used_at: datetime | None
+
+
+class Adoption(ApiModel):
+    organization_id: UUID
+    enabled_count: int
+    used_count: int
+    adoption_rate: float | None = Field(description="usedCount / enabledCount (0-1); null with no enabled feature")
+    features: list[FeatureUsage]
+
+
+class RecalculationQueued(ApiModel):
+    message: str
+    organization_id: UUID
+    run_id: str
+    as_of: datetime
+
+
+class RunStarted(ApiModel):
+    message: str
+    run_id: str
+    as_of: datetime
+
+
+class RunProgress(ApiModel):
+    run_id: str
+    job: Job
+    as_of: datetime
+    tenant_count: int | None = Field(description="Tenants enqueued; null until the fan-out has finished enqueuing")
+    scored: int = Field(description="Tenants done: scored (or, for record-metrics, recorded)")
+    skipped: int
+    failed: int
+    pending: int | None = Field(description="tenantCount - scored - skipped - failed; null while tenantCount is")
+    complete: bool
+    started_at: datetime
+    enqueued_at: datetime | None
+    last_update_at: datetime | None
+
+
+class FieldError(ApiModel):
+    field: str
+    location: str = Field(description="query, path or body")
+    message: str
+    type: str
+
+
+class ErrorBody(ApiModel):
+    message: str
+    errors: list[FieldError] | None = None
+    correlation_id: str | None = Field(None, description="The request id to quote when reporting a 500")

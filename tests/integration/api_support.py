@@ -1,0 +1,115 @@
+"""Helpers of the API tests: API Gateway v2 events from `events/`, the real handler, scored tenants.
+
+Import with `from api_support import ...` (pytest puts this folder on sys.path).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from factories import add_feature, add_org, add_tickets, add_users
+from handlers import FakeLambdaContext, load_handler
+
+from healthscore.api.routes import IAM_PREFIX, JWT_PREFIX
+from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.dal.connection import DbConnection
+from healthscore.logic.record_metrics import record_metrics
+from healthscore.logic.score_tenants import score_tenants
+from healthscore.logic.tenant_requests import TenantRequest
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+OPS_ROLE_ARN = "arn:aws:iam::123456789012:role/ops-tooling"  # the principal of api_get_scores_iam.json
+CONTEXT = FakeLambdaContext(function_name="ApiFunction")
+
+
+@cache
+def _event_file(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+def api_event(
+    route: str,
+    *,
+    path: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    roles: str | None = "CLIENT_SUCCESS",
+    iam_arn: str | None = None,
+) -> dict[str, Any]:
+    """The v2 event of `route` (e.g. "GET /scores/{organizationId}", after the prefix).
+
+    From events/api_get_scores.json with the authorizer context {"sub", "roles"}
+    (`roles=None`: no authorizer context at all), or from api_get_scores_iam.json
+    signed by `iam_arn`.
+    """
+    method, template = route.split(" ", 1)
+    event = copy.deepcopy(_event_file("api_get_scores_iam.json" if iam_arn else "api_get_scores.json"))
+    prefix = IAM_PREFIX if iam_arn else JWT_PREFIX
+    context = event["requestContext"]
+    raw_path = f"/{context['stage']}{prefix}{template.format(**(path or {}))}"
+    event.update(routeKey=f"{method} {prefix}{template}", rawPath=raw_path, rawQueryString=urlencode(query or {}))
+    context.update(routeKey=event["routeKey"])
+    context["http"].update(method=method, path=raw_path)
+    event.pop("queryStringParameters", None)
+    if query:
+        event["queryStringParameters"] = {name: str(value) for name, value in query.items()}
+    if path:
+        event["pathParameters"] = {name: str(value) for name, value in path.items()}
+    if iam_arn:
+        context["authorizer"]["iam"]["userArn"] = iam_arn
+    elif roles is None:
+        del context["authorizer"]
+    else:
+        context["authorizer"] = {"lambda": {"sub": "csm-1", "roles": roles}}
+    return event
+
+
+@cache
+def _handler() -> Any:
+    return load_handler("api").lambda_handler
+
+
+def call_api(event: dict[str, Any]) -> tuple[int, Any]:
+    """Invoke the real functions/api/app.py handler; (status, parsed JSON body)."""
+    response = _handler()(event, CONTEXT)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def request(route: str, **kwargs: Any) -> tuple[int, Any]:
+    return call_api(api_event(route, **kwargs))
+
+
+def add_scored_tenants(conn: DbConnection, count: int) -> list[UUID]:
+    """`count` ACTIVE tenants of varied usage, with metrics and scores yesterday and today.
+
+    Scores repeat every four tenants (ties exercise the keyset's id tie-break); the even
+    ones got tickets since yesterday, so today's support-ticket score drove a change.
+    """
+    now = datetime.now(UTC)
+    yesterday = now - timedelta(days=1)
+    ids = []
+    for index in range(count):
+        org_id = add_org(conn, name=f"Tenant {index:02d}")
+        active = index % 4 + 1
+        add_users(conn, org_id, [now - timedelta(days=3)] * active + [None] * (5 - active))
+        add_feature(conn, org_id, "reports", enabled=True, is_used=True, last_used_at=now - timedelta(days=1))
+        add_feature(conn, org_id, "sso", enabled=True, is_used=index % 2 == 0)
+        add_feature(conn, org_id, "mobile", enabled=False, is_used=False)
+        ids.append(org_id)
+    _score_and_record(conn, ids, yesterday)
+    for org_id in ids[::2]:
+        add_tickets(conn, org_id, [now - timedelta(hours=1)] * 4)
+    _score_and_record(conn, ids, now)
+    return ids
+
+
+def _score_and_record(conn: DbConnection, ids: list[UUID], as_of: datetime) -> None:
+    requests = [TenantRequest(org_id, as_of, f"run-{as_of:%Y%m%d}") for org_id in ids]
+    score_tenants(conn, requests, HEALTH_WEIGHTS)
+    record_metrics(conn, requests)

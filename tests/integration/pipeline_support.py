@@ -1,0 +1,81 @@
+"""Helpers of the pipeline tests: tenants, SQS events from events/, queue reads."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from factories import add_case, add_feature, add_org, add_users
+
+from healthscore.aws.clients import sqs_client
+from healthscore.dal.connection import DbConnection
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def add_scorable_tenant(conn: DbConnection, as_of: datetime, *, active: int = 7, total: int = 10, **org: Any) -> UUID:
+    """An ACTIVE tenant with users, a case and a feature: every component has data."""
+    org_id = add_org(conn, **org)
+    recent = as_of - timedelta(days=1)
+    add_users(conn, org_id, [recent] * active + [None] * (total - active))
+    add_case(conn, org_id, closed_at=recent, sla_breach_at=as_of)
+    add_feature(conn, org_id, "reports", enabled=True, is_used=True)
+    return org_id
+
+
+def message_body(org_id: UUID | str, as_of: datetime, run_id: str = "run-test", kind: str = "calculate-score") -> str:
+    return json.dumps({"type": kind, "organizationId": str(org_id), "asOf": as_of.isoformat(), "runId": run_id})
+
+
+def sqs_event(bodies: list[str]) -> dict[str, Any]:
+    """An SQS event in the shape of events/sqs_scoring_batch.json, one record per body."""
+    template = json.loads((EVENTS / "sqs_scoring_batch.json").read_text())["Records"][0]
+    records = []
+    for body in bodies:
+        record = copy.deepcopy(template)
+        record["messageId"] = str(uuid4())
+        record["body"] = body
+        records.append(record)
+    return {"Records": records}
+
+
+def drain(queue_url: str) -> list[dict[str, Any]]:
+    """Receive (and delete) every message currently visible on a queue."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        got = (
+            sqs_client()
+            .receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+            )
+            .get("Messages", [])
+        )
+        if not got:
+            return messages
+        for message in got:
+            messages.append(dict(message))
+            sqs_client().delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@contextmanager
+def database_refusing_connections(admin_url: str, database_url: str, keep: psycopg.Connection) -> Iterator[None]:
+    """The database stops taking connections and drops the open ones but `keep`, until the block ends."""
+    dbname = str(psycopg.conninfo.conninfo_to_dict(database_url)["dbname"])
+    name = psycopg.sql.Identifier(dbname)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+            (dbname, keep.info.backend_pid),
+        )
+        try:
+            yield
+        finally:
+            admin.execute(psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))

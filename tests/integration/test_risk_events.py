@@ -1,0 +1,88 @@
+"""HealthRiskChanged events on a real EventBridge endpoint (moto server), read back through SQS."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import boto3
+import psycopg
+import pytest
+from factories import add_case, add_org, add_score, add_users
+from handlers import FakeLambdaContext, load_handler
+from pipeline_support import add_scorable_tenant, drain, message_body, sqs_event
+
+from healthscore.config import get_settings
+from healthscore.local.sqs_server import LocalQueues
+
+AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def risk_events(queues: LocalQueues, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A bus whose every healthscore event lands on a queue; yields that queue's URL."""
+    bus = f"risk-{queues.scoring_queue_url.rsplit('-', 1)[-1]}"
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name=bus)
+    target_url = sqs.create_queue(QueueName=f"{bus}-target")["QueueUrl"]
+    target_arn = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all-risk-changes", EventBusName=bus, EventPattern=json.dumps({"source": ["healthscore"]}))
+    events.put_targets(Rule="all-risk-changes", EventBusName=bus, Targets=[{"Id": "queue", "Arn": target_arn}])
+    monkeypatch.setenv("RISK_EVENT_BUS_NAME", bus)
+    get_settings.cache_clear()
+    return target_url
+
+
+def published(target_url: str) -> list[dict[str, Any]]:
+    return [json.loads(message["Body"]) for message in drain(target_url)]
+
+
+def score(org: UUID, as_of: datetime = AS_OF) -> None:
+    handler = load_handler("scorer").lambda_handler
+    assert handler(sqs_event([message_body(org, as_of)]), FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def test_a_risk_change_publishes_exactly_one_event(conn: psycopg.Connection, risk_events: str) -> None:
+    org = add_scorable_tenant(conn, AS_OF)  # scores 100: LOW
+    yesterday = {"contributions": {"login": 15.0, "caseResolution": 25.0, "supportTickets": 10.0}}
+    add_score(conn, org, (AS_OF - timedelta(days=1)).date(), 50, risk_level="HIGH", explanation=yesterday)
+
+    score(org)
+    score(org)  # duplicate delivery: already announced today
+
+    [event] = published(risk_events)
+    assert event["detail-type"] == "HealthRiskChanged"
+    assert event["source"] == "healthscore"
+    detail = event["detail"]
+    assert detail["organizationId"] == str(org)
+    assert (detail["previousRiskLevel"], detail["riskLevel"]) == ("HIGH", "LOW")
+    assert (detail["previousScore"], detail["overallScore"]) == (50, 100)
+    # 100 today (login 30, case 25, feature 15, tickets 10, campaign missing: renormalized by 0.8)
+    assert detail["drivers"] == {
+        "login": 22.5,
+        "featureAdoption": 18.75,
+        "caseResolution": 6.25,
+        "supportTickets": 2.5,
+        "campaignCompletion": 0.0,
+    }
+
+
+def test_no_change_publishes_nothing(conn: psycopg.Connection, risk_events: str) -> None:
+    org = add_scorable_tenant(conn, AS_OF)
+    add_score(conn, org, (AS_OF - timedelta(days=1)).date(), overall_score=98, risk_level="LOW")
+    score(org)
+    assert published(risk_events) == []
+
+
+def test_a_first_score_is_news_only_when_high(conn: psycopg.Connection, risk_events: str) -> None:
+    healthy = add_scorable_tenant(conn, AS_OF)
+    at_risk = add_org(conn)  # nobody logged in, a late case: login 0, case 0, tickets 100 -> 18
+    add_users(conn, at_risk, [None] * 5)
+    add_case(conn, at_risk, closed_at=AS_OF - timedelta(days=1), sla_breach_at=AS_OF - timedelta(days=2))
+    score(healthy)
+    score(at_risk)
+    events = published(risk_events)
+    assert [e["detail"]["organizationId"] for e in events] == [str(at_risk)]
+    assert events[0]["detail"]["previousRiskLevel"] is None
