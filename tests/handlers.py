@@ -8,10 +8,10 @@ clients) starts anew. Import with `from handlers import ...`.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from types import ModuleType
 
 from healthscore.local import handlers
+from healthscore.local.lambda_context import LocalLambdaContext
 
 # Numbered apart from the environments the local runtime uses (0, 1, ...) in the same process.
 _environments = itertools.count(1_000_000)
@@ -22,11 +22,9 @@ def load_handler(name: str) -> ModuleType:
     return handlers.load_handler(name, next(_environments))
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    """The attributes of the Lambda context that Powertools reads."""
+TEST_REQUEST_ID = "00000000-0000-4000-8000-000000000000"
 
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+def lambda_context(function_name: str = "test-function") -> LocalLambdaContext:
+    """The Lambda context of one invocation, with a fixed request id to assert on."""
+    return LocalLambdaContext(function_name, aws_request_id=TEST_REQUEST_ID)

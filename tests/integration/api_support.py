@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from factories import add_feature, add_org, add_tickets, add_users
-from handlers import FakeLambdaContext, load_handler
+from handlers import lambda_context, load_handler
 
 from healthscore.api.routes import IAM_PREFIX, JWT_PREFIX
 from healthscore.core.weights import HEALTH_WEIGHTS
@@ -26,7 +26,7 @@ from healthscore.logic.tenant_requests import TenantRequest
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 OPS_ROLE_ARN = "arn:aws:iam::123456789012:role/ops-tooling"  # the principal of api_get_scores_iam.json
-CONTEXT = FakeLambdaContext(function_name="ApiFunction")
+CONTEXT = lambda_context(function_name="ApiFunction")
 
 
 @cache

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 from api_support import OPS_ROLE_ARN, add_scored_tenants, api_event, call_api, request
 from factories import add_org, add_score
+from handlers import TEST_REQUEST_ID
 
 from healthscore.api import service
 from healthscore.config import get_settings
@@ -312,7 +313,7 @@ def test_an_unexpected_error_is_a_500_with_a_correlation_id_and_no_internals(
     status, body = request("GET /scores")
 
     assert status == 500
-    assert body["correlationId"] == "00000000-0000-4000-8000-000000000000"  # the Lambda request id
+    assert body["correlationId"] == TEST_REQUEST_ID  # the Lambda request id
     assert "hunter2" not in json.dumps(body)
 
 

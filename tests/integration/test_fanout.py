@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from factories import add_org
-from handlers import FakeLambdaContext, load_handler
+from handlers import lambda_context, load_handler
 from pipeline_support import drain
 
 from healthscore.local.sqs_server import LocalQueues
@@ -28,7 +28,7 @@ def test_enqueues_each_active_tenant_exactly_once_over_several_pages(
     as_of = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
     event["asOf"] = as_of.isoformat()
 
-    answer = load_handler("fanout").lambda_handler(event, FakeLambdaContext())
+    answer = load_handler("fanout").lambda_handler(event, lambda_context())
 
     bodies = [json.loads(m["Body"]) for m in drain(queues.scoring_queue_url)]
     assert sorted(b["organizationId"] for b in bodies) == sorted(str(org) for org in active)
@@ -45,7 +45,7 @@ def test_record_metrics_schedule_enqueues_record_metrics_messages(
 ) -> None:
     add_org(conn)
     event = json.loads((events_dir / "schedule_record_metrics.json").read_text())
-    load_handler("fanout").lambda_handler(event, FakeLambdaContext())
+    load_handler("fanout").lambda_handler(event, lambda_context())
     [message] = drain(queues.scoring_queue_url)
     assert json.loads(message["Body"])["type"] == "record-metrics"
 
@@ -53,7 +53,7 @@ def test_record_metrics_schedule_enqueues_record_metrics_messages(
 def test_a_bad_schedule_input_fails_loudly_naming_the_field(conn: psycopg.Connection, queues: LocalQueues) -> None:
     handler = load_handler("fanout").lambda_handler
     with pytest.raises(ValueError, match="job"):
-        handler({"job": "calculate-everything"}, FakeLambdaContext())
+        handler({"job": "calculate-everything"}, lambda_context())
     assert drain(queues.scoring_queue_url) == []
 
 
@@ -66,4 +66,4 @@ def test_tenants_that_cannot_be_enqueued_fail_the_run_loudly(
 
     get_settings.cache_clear()
     with pytest.raises(Exception, match=r"NonExistentQueue|does not exist"):
-        load_handler("fanout").lambda_handler({"job": "calculate-scores"}, FakeLambdaContext())
+        load_handler("fanout").lambda_handler({"job": "calculate-scores"}, lambda_context())

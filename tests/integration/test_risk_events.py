@@ -11,7 +11,7 @@ import boto3
 import psycopg
 import pytest
 from factories import add_case, add_org, add_score, add_users
-from handlers import FakeLambdaContext, load_handler
+from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, drain, message_body, sqs_event
 
 from healthscore.config import get_settings
@@ -41,7 +41,7 @@ def published(target_url: str) -> list[dict[str, Any]]:
 
 def score(org: UUID, as_of: datetime = AS_OF) -> None:
     handler = load_handler("scorer").lambda_handler
-    assert handler(sqs_event([message_body(org, as_of)]), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert handler(sqs_event([message_body(org, as_of)]), lambda_context()) == {"batchItemFailures": []}
 
 
 def test_a_risk_change_publishes_exactly_one_event(conn: psycopg.Connection, risk_events: str) -> None:

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from handlers import FakeLambdaContext, load_handler
+from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
 
 from healthscore.aws.clients import sqs_client
@@ -32,7 +32,7 @@ def test_poison_and_unknown_records_do_not_fail_the_good_ones(conn: psycopg.Conn
     poison = "calculate-score for everyone, please"
     event = sqs_event([message_body(org, AS_OF) for org in good] + [poison, message_body(unknown, AS_OF)])
 
-    answer = load_handler("scorer").lambda_handler(event, FakeLambdaContext())
+    answer = load_handler("scorer").lambda_handler(event, lambda_context())
 
     assert answer == {"batchItemFailures": []}  # nothing retried
     assert sorted(row["organization_id"] for row in scores(conn)) == sorted(good)
@@ -46,7 +46,7 @@ def test_poison_and_unknown_records_do_not_fail_the_good_ones(conn: psycopg.Conn
 
 def test_a_body_of_the_wrong_shape_is_poison_naming_the_field(conn: psycopg.Connection, queues: LocalQueues) -> None:
     body = json.dumps({"type": "calculate-score", "organizationId": "not-a-uuid", "asOf": AS_OF.isoformat()})
-    answer = load_handler("scorer").lambda_handler(sqs_event([body]), FakeLambdaContext())
+    answer = load_handler("scorer").lambda_handler(sqs_event([body]), lambda_context())
     assert answer == {"batchItemFailures": []}
     [dead] = drain(queues.dead_letter_queue_url)
     reason = dead["MessageAttributes"]["PoisonReason"]["StringValue"]
@@ -58,9 +58,9 @@ def test_duplicate_delivery_leaves_one_row_with_the_same_values(conn: psycopg.Co
     org = add_scorable_tenant(conn, AS_OF)
     handler = load_handler("scorer").lambda_handler
     body = message_body(org, AS_OF)
-    handler(sqs_event([body]), FakeLambdaContext())
+    handler(sqs_event([body]), lambda_context())
     first = scores(conn)
-    handler(sqs_event([body, body]), FakeLambdaContext())  # again, and twice in one batch
+    handler(sqs_event([body, body]), lambda_context())  # again, and twice in one batch
     assert scores(conn) == first
     assert len(first) == 1
 
@@ -71,7 +71,7 @@ def test_a_tenant_without_users_is_skipped_and_nothing_is_written(
     from factories import add_org
 
     org = add_org(conn)
-    answer = load_handler("scorer").lambda_handler(sqs_event([message_body(org, AS_OF)]), FakeLambdaContext())
+    answer = load_handler("scorer").lambda_handler(sqs_event([message_body(org, AS_OF)]), lambda_context())
     assert answer == {"batchItemFailures": []}
     assert scores(conn) == []
 
@@ -82,15 +82,15 @@ def test_database_down_fails_the_records_and_the_next_invocation_scores_them(
     orgs = [add_scorable_tenant(conn, AS_OF) for _ in range(3)]
     handler = load_handler("scorer").lambda_handler
     event = sqs_event([message_body(org, AS_OF) for org in orgs])
-    handler(sqs_event([message_body(orgs[0], AS_OF - timedelta(days=1))]), FakeLambdaContext())  # warm connection
+    handler(sqs_event([message_body(orgs[0], AS_OF - timedelta(days=1))]), lambda_context())  # warm connection
     # The whole batch fails: Powertools raises, and Lambda returns every record to the queue.
     with (
         database_refusing_connections(pg_admin_url, database_url, keep=conn),
         pytest.raises(Exception, match="All records failed"),
     ):
-        handler(event, FakeLambdaContext())
+        handler(event, lambda_context())
 
-    assert handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert handler(event, lambda_context()) == {"batchItemFailures": []}
     scored = conn.execute("SELECT organization_id FROM tenant_health_scores WHERE score_date = %s", (AS_OF.date(),))
     assert sorted(row["organization_id"] for row in scored.fetchall()) == sorted(orgs)
 
@@ -110,7 +110,7 @@ def test_one_failing_tenant_fails_only_its_record(
 
     monkeypatch.setattr(module, "score_row", score_row_failing_for_bad)
     event = sqs_event([message_body(good, AS_OF), message_body(bad, AS_OF)])
-    answer = load_handler("scorer").lambda_handler(event, FakeLambdaContext())
+    answer = load_handler("scorer").lambda_handler(event, lambda_context())
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
     assert [row["organization_id"] for row in scores(conn)] == [good]
@@ -121,7 +121,7 @@ def test_one_failing_tenant_fails_only_its_record(
 def test_record_metrics_messages_write_usage_metrics(conn: psycopg.Connection, queues: LocalQueues) -> None:
     org = add_scorable_tenant(conn, AS_OF, active=7, total=10)
     body = message_body(org, AS_OF, kind="record-metrics")
-    assert load_handler("scorer").lambda_handler(sqs_event([body]), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert load_handler("scorer").lambda_handler(sqs_event([body]), lambda_context()) == {"batchItemFailures": []}
     rows = conn.execute(
         "SELECT metric_type, value FROM usage_metrics WHERE organization_id = %s AND metric_date = %s",
         (org, AS_OF.date()),
@@ -142,7 +142,7 @@ def test_the_poison_message_is_kept_when_the_dead_letter_queue_is_unreachable(
     get_settings.cache_clear()
     good = add_scorable_tenant(conn, AS_OF)
     event = sqs_event(["not json", message_body(good, AS_OF)])
-    answer = load_handler("scorer").lambda_handler(event, FakeLambdaContext())
+    answer = load_handler("scorer").lambda_handler(event, lambda_context())
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert (
         sqs_client().get_queue_attributes(

@@ -24,7 +24,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from handlers import FakeLambdaContext, load_handler
+from handlers import lambda_context, load_handler
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from healthscore.auth import jwks as jwks_module
@@ -150,7 +150,7 @@ def start_authorizer(base_event: dict[str, Any]) -> Invoke:
     handler = load_handler("authorizer")
 
     def invoke(authorization: object) -> dict[str, Any]:
-        return handler.lambda_handler(with_authorization(base_event, authorization), FakeLambdaContext())
+        return handler.lambda_handler(with_authorization(base_event, authorization), lambda_context())
 
     return invoke
 
@@ -245,7 +245,7 @@ def test_header_name_and_scheme_are_case_insensitive(
     event["headers"]["Authorization"] = f"bearer {make_token(keys.ec)}"
     handler = load_handler("authorizer")
 
-    assert handler.lambda_handler(event, FakeLambdaContext())["isAuthorized"] is True
+    assert handler.lambda_handler(event, lambda_context())["isAuthorized"] is True
 
 
 # --- refused ------------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def test_refused_with_reason_and_no_exception(
 def test_garbage_event_is_refused(auth_env: pytest.MonkeyPatch, event: Any) -> None:
     handler = load_handler("authorizer")
 
-    assert handler.lambda_handler(event, FakeLambdaContext()) == {"isAuthorized": False, "context": {}}
+    assert handler.lambda_handler(event, lambda_context()) == {"isAuthorized": False, "context": {}}
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ from healthscore.api.problems import BadParameterError, ResourceNotFoundError
 from healthscore.aws.clients import lambda_client
 from healthscore.config import get_settings
 from healthscore.core.metrics import MetricType
+from healthscore.core.risk_change import contribution_deltas
 from healthscore.core.weights import COMPONENTS
-from healthscore.dal import features, metrics, runs, scores
+from healthscore.dal import features, metrics, organizations, runs, scores
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.scores import Keyset, ScoreFilters
 from healthscore.logic.enqueue import enqueue_messages
@@ -58,7 +59,6 @@ SUMMARY_COLUMNS: Final = (
     "risk_level",
     "calculated_at",
 )
-POINTS_PLACES = 4  # contributions are stored to 4 places (logic/score_tenants.py)
 RATE_PLACES = 6  # as the usage metrics' rates
 
 
@@ -148,18 +148,15 @@ def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, fl
     before = previous["explanation"].get("contributions", {}) if previous else {}
     changes = [
         ContributionChange(
-            component=name,
-            previous=before.get(name, 0),
-            current=contributions.get(name, 0),
-            delta=round(contributions.get(name, 0) - before.get(name, 0), POINTS_PLACES),
+            component=name, previous=before.get(name, 0), current=contributions.get(name, 0), delta=delta
         )
-        for name in COMPONENTS
+        for name, delta in contribution_deltas(contributions, before).items()
     ]
     return ScoreChange(
         previous_score=row["previous_score"],
         previous_score_date=previous["score_date"] if previous else None,
         delta=row["overall_score"] - row["previous_score"],
-        contributions=sorted(changes, key=lambda change: -abs(change.delta)),
+        contributions=changes,  # biggest movement first
     )
 
 
@@ -243,7 +240,7 @@ def run_progress(conn: DbConnection, run_id: str) -> RunProgress:
 
 
 def require_organization(conn: DbConnection, organization_id: UUID) -> None:
-    if not scores.organization_exists(conn, organization_id):
+    if not organizations.organization_exists(conn, organization_id):
         raise ResourceNotFoundError(f"Organization {organization_id} not found")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from healthscore.core.scoring import POINTS_PLACES
 from healthscore.core.weights import COMPONENTS
 
 
@@ -23,5 +24,5 @@ def contribution_deltas(current: Mapping[str, float], previous: Mapping[str, flo
     A component missing on one side contributed 0 points there.
     """
     before = previous or {}
-    deltas = {name: round(current.get(name, 0.0) - before.get(name, 0.0), 2) for name in COMPONENTS}
+    deltas = {name: round(current.get(name, 0.0) - before.get(name, 0.0), POINTS_PLACES) for name in COMPONENTS}
     return dict(sorted(deltas.items(), key=lambda item: abs(item[1]), reverse=True))

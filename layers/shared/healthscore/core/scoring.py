@@ -20,6 +20,7 @@ RiskLevel = Literal["LOW", "MEDIUM", "HIGH"]
 FULL_LOGIN_RATE = Fraction(7, 10)  # 70% of users active in the window scores 100
 TREND_THRESHOLD = 5
 USERS_PER_NORMAL_TICKET = 10  # one ticket per ten users a month is normal
+POINTS_PLACES = 4  # contributions, in points, are stored and compared to 4 decimal places
 
 
 @dataclass(frozen=True)

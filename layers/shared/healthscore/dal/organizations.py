@@ -30,3 +30,8 @@ def active_organization_pages(conn: DbConnection, page_size: int) -> Iterator[li
 def count_active(conn: DbConnection) -> int:
     row = conn.execute("SELECT count(*) AS n FROM organizations WHERE status = 'ACTIVE'").fetchone()
     return int(row["n"]) if row else 0
+
+
+def organization_exists(conn: DbConnection, organization_id: UUID) -> bool:
+    """Whether the organization exists (the API answers 404 for an unknown one)."""
+    return conn.execute("SELECT 1 FROM organizations WHERE id = %s", (organization_id,)).fetchone() is not None

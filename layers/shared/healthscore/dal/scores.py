@@ -175,8 +175,3 @@ def latest_scores_page(
 def database_now(conn: DbConnection) -> datetime:
     """The database's clock, which stamps `calculated_at` (a snapshot must compare with it)."""
     return conn.execute("SELECT now() AS now").fetchall()[0]["now"]
-
-
-def organization_exists(conn: DbConnection, organization_id: UUID) -> bool:
-    """Whether the organization exists (the API answers 404 for an unknown one)."""
-    return conn.execute("SELECT 1 FROM organizations WHERE id = %s", (organization_id,)).fetchone() is not None

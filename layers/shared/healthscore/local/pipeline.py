@@ -24,6 +24,7 @@ from healthscore.logic.fanout import new_run_id
 from healthscore.models.messages import Job
 
 NIGHTLY_JOBS: tuple[Job, ...] = ("record-metrics", "calculate-scores")  # 01:00 and 02:00 UTC
+BACKLOG_CHECK_SECONDS = 0.05
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -61,6 +62,29 @@ def queue_is_empty(queue_url: str) -> bool:
     return all(int(attributes.get(name, "0")) == 0 for name in attributes)
 
 
+def hold_sends_while_backlogged(queue_url: str, high_water: int) -> Callable[[], None]:
+    """Make SendMessageBatch wait while the queue holds more than `high_water` messages.
+
+    AWS SQS takes any backlog; moto's SQS slows down per message as its queue grows, so
+    locally the fan-out is paced by the scorers, as the consumers' backpressure. It hooks
+    the shared boto3 client, so the fan-out handler's code is the one that runs in AWS.
+    Returns the function that removes the hook.
+    """
+
+    def wait_for_room(**_: Any) -> None:
+        while True:
+            attributes = sqs_client().get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            if int(attributes.get("ApproximateNumberOfMessages", "0")) <= high_water:
+                return
+            time.sleep(BACKLOG_CHECK_SECONDS)
+
+    events = sqs_client().meta.events
+    events.register("before-call.sqs.SendMessageBatch", wait_for_room, unique_id="local-backpressure")
+    return lambda: events.unregister("before-call.sqs.SendMessageBatch", unique_id="local-backpressure")
+
+
 def run_job(conn: DbConnection, job: Job, queues: LocalQueues, concurrency: int, progress: Progress) -> JobResult:
     """One scheduled job end to end; returns when every message is settled."""
     started = time.perf_counter()
@@ -82,9 +106,14 @@ def run_job(conn: DbConnection, job: Job, queues: LocalQueues, concurrency: int,
             progress(state)
         return not fanout.is_alive() and queue_is_empty(queues.scoring_queue_url)
 
+    # Enough waiting work for every poller to get a full batch, and no more.
+    release_hook = hold_sends_while_backlogged(queues.scoring_queue_url, 2 * concurrency * queues.settings.batch_size)
     fanout.start()
-    stats = source.run(until=finished)
-    fanout.join()
+    try:
+        stats = source.run(until=finished)
+        fanout.join()
+    finally:
+        release_hook()
     if fanout.error is not None:
         raise fanout.error
     final = runs.run_progress(conn, run_id) or {}

@@ -19,8 +19,6 @@ from healthscore.logic.tenant_requests import (
     record_outcomes,
 )
 
-CONTRIBUTION_PLACES = 4
-
 
 def score_tenants(conn: DbConnection, requests: list[TenantRequest], weights: HealthWeights) -> list[TenantOutcome]:
     """Score every requested tenant; skip unknown, non-active and user-less ones."""
@@ -124,4 +122,4 @@ def inputs_document(tenant: TenantUsage, as_of: datetime) -> dict[str, Any]:
 
 
 def _points(value: Fraction) -> float:
-    return round(float(value), CONTRIBUTION_PLACES)
+    return round(float(value), scoring.POINTS_PLACES)
