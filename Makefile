@@ -24,8 +24,11 @@ lint: $(BIN)/healthscore
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The handlers are checked one by one: each is a module named `app` outside any package.
 typecheck: $(BIN)/healthscore
 	$(BIN)/mypy
+	$(BIN)/mypy tests
+	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 
 # The AWS template: cfn-lint and `sam validate --lint` must report nothing, and `sam build` (no container:
 # pip fetches the arm64 wheels from PyPI) must succeed; then the artifact's size is printed.

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 
 from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
-from healthscore.dal.connection import reset_connection
+from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import migrate
 from healthscore.local.embedded_db import ensure_database, start_embedded_server
 from healthscore.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
@@ -64,7 +64,7 @@ def database_url(pg_admin_url: str, template_url: str, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
+def conn(database_url: str) -> Iterator[DbConnection]:
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as connection:
         yield connection
 

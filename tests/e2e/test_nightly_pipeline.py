@@ -7,15 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
-
 from healthscore.dal import runs
+from healthscore.dal.connection import DbConnection
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_the_nightly_run_scores_every_active_tenant_with_users(
-    conn: psycopg.Connection, database_url: str, tmp_path: Path
+    conn: DbConnection, database_url: str, tmp_path: Path
 ) -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "HEALTHSCORE_LOCAL_DIR": str(tmp_path)}
     for name in ("SCORING_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS"):

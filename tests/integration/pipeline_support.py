@@ -65,7 +65,7 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def database_refusing_connections(admin_url: str, database_url: str, keep: psycopg.Connection) -> Iterator[None]:
+def database_refusing_connections(admin_url: str, database_url: str, keep: psycopg.Connection[Any]) -> Iterator[None]:
     """The database stops taking connections and drops the open ones but `keep`, until the block ends."""
     dbname = str(psycopg.conninfo.conninfo_to_dict(database_url)["dbname"])
     name = psycopg.sql.Identifier(dbname)

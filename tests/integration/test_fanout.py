@@ -6,18 +6,18 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 from factories import add_org
 from handlers import lambda_context, load_handler
 from pipeline_support import drain
 
+from healthscore.dal.connection import DbConnection
 from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic import fanout
 
 
 def test_enqueues_each_active_tenant_exactly_once_over_several_pages(
-    conn: psycopg.Connection, queues: LocalQueues, events_dir: Path, monkeypatch: pytest.MonkeyPatch
+    conn: DbConnection, queues: LocalQueues, events_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     active = {add_org(conn) for _ in range(53)}
     for status in ("SUSPENDED", "CHURNED"):
@@ -41,7 +41,7 @@ def test_enqueues_each_active_tenant_exactly_once_over_several_pages(
 
 
 def test_record_metrics_schedule_enqueues_record_metrics_messages(
-    conn: psycopg.Connection, queues: LocalQueues, events_dir: Path
+    conn: DbConnection, queues: LocalQueues, events_dir: Path
 ) -> None:
     add_org(conn)
     event = json.loads((events_dir / "schedule_record_metrics.json").read_text())
@@ -50,7 +50,7 @@ def test_record_metrics_schedule_enqueues_record_metrics_messages(
     assert json.loads(message["Body"])["type"] == "record-metrics"
 
 
-def test_a_bad_schedule_input_fails_loudly_naming_the_field(conn: psycopg.Connection, queues: LocalQueues) -> None:
+def test_a_bad_schedule_input_fails_loudly_naming_the_field(conn: DbConnection, queues: LocalQueues) -> None:
     handler = load_handler("fanout").lambda_handler
     with pytest.raises(ValueError, match="job"):
         handler({"job": "calculate-everything"}, lambda_context())
@@ -58,7 +58,7 @@ def test_a_bad_schedule_input_fails_loudly_naming_the_field(conn: psycopg.Connec
 
 
 def test_tenants_that_cannot_be_enqueued_fail_the_run_loudly(
-    conn: psycopg.Connection, queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
+    conn: DbConnection, queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_org(conn)
     monkeypatch.setenv("SCORING_QUEUE_URL", queues.scoring_queue_url + "-does-not-exist")

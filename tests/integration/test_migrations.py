@@ -5,13 +5,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from healthscore.dal.connection import DbConnection
 from healthscore.dal.migrate import MigrationError, bundled_migrations, migrate, migrations_in
 
 SOURCE_TABLES = {"organizations", "users", "cases", "campaigns", "organization_features", "support_tickets"}
 RESULT_TABLES = {"tenant_health_scores", "usage_metrics", "scoring_runs", "run_tenant_outcomes"}
 
 
-def tables(conn: psycopg.Connection) -> set[str]:
+def tables(conn: DbConnection) -> set[str]:
     rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
     return {row["tablename"] for row in rows}
 
@@ -28,7 +29,7 @@ def test_from_empty_creates_every_table_and_rerun_is_a_no_op(pg_admin_url: str) 
         assert migrate(conn) == []
 
 
-def test_broken_migration_names_the_file_and_applies_nothing_of_it(conn: psycopg.Connection, tmp_path: Path) -> None:
+def test_broken_migration_names_the_file_and_applies_nothing_of_it(conn: DbConnection, tmp_path: Path) -> None:
     (tmp_path / "0001_good.sql").write_text("CREATE TABLE good_one (id int);")
     (tmp_path / "0002_broken.sql").write_text(
         "CREATE TABLE half_applied (id int);\nALTER TABLE no_such_table ADD COLUMN x int;"
@@ -42,7 +43,7 @@ def test_broken_migration_names_the_file_and_applies_nothing_of_it(conn: psycopg
     assert "0002_broken.sql" not in versions
 
 
-def test_an_applied_file_that_changed_is_refused(conn: psycopg.Connection, tmp_path: Path) -> None:
+def test_an_applied_file_that_changed_is_refused(conn: DbConnection, tmp_path: Path) -> None:
     (tmp_path / "0001_x.sql").write_text("CREATE TABLE x (id int);")
     migrate(conn, migrations_in(tmp_path))
     (tmp_path / "0001_x.sql").write_text("CREATE TABLE x (id bigint);")

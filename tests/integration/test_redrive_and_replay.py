@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from handlers import load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, message_body
 
 from healthscore.aws.clients import sqs_client
 from healthscore.cli.main import main
+from healthscore.dal.connection import DbConnection
 from healthscore.local.event_source import LocalEventSource
 from healthscore.local.pipeline import queue_is_empty
 from healthscore.local.sqs_server import LocalQueues
@@ -34,7 +34,7 @@ def drain_through_scorer(queues: LocalQueues) -> LocalEventSource:
 
 
 def test_five_failures_redrive_to_the_dead_letter_queue_and_replay_scores_it_once(
-    conn: psycopg.Connection,
+    conn: DbConnection,
     queues: LocalQueues,
     database_url: str,
     pg_admin_url: str,
@@ -73,7 +73,7 @@ def test_five_failures_redrive_to_the_dead_letter_queue_and_replay_scores_it_onc
 
 
 def test_replay_filters_and_keeps_poison_messages(
-    conn: psycopg.Connection, queues: LocalQueues, capsys: pytest.CaptureFixture[str]
+    conn: DbConnection, queues: LocalQueues, capsys: pytest.CaptureFixture[str]
 ) -> None:
     org_a, org_b = add_scorable_tenant(conn, AS_OF), add_scorable_tenant(conn, AS_OF)
     for body in (message_body(org_a, AS_OF), message_body(org_b, AS_OF, kind="record-metrics"), "garbage"):

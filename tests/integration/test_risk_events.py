@@ -8,13 +8,13 @@ from typing import Any
 from uuid import UUID
 
 import boto3
-import psycopg
 import pytest
 from factories import add_case, add_org, add_score, add_users
 from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, drain, message_body, sqs_event
 
 from healthscore.config import get_settings
+from healthscore.dal.connection import DbConnection
 from healthscore.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ def score(org: UUID, as_of: datetime = AS_OF) -> None:
     assert handler(sqs_event([message_body(org, as_of)]), lambda_context()) == {"batchItemFailures": []}
 
 
-def test_a_risk_change_publishes_exactly_one_event(conn: psycopg.Connection, risk_events: str) -> None:
+def test_a_risk_change_publishes_exactly_one_event(conn: DbConnection, risk_events: str) -> None:
     org = add_scorable_tenant(conn, AS_OF)  # scores 100: LOW
     yesterday = {"contributions": {"login": 15.0, "caseResolution": 25.0, "supportTickets": 10.0}}
     add_score(conn, org, (AS_OF - timedelta(days=1)).date(), 50, risk_level="HIGH", explanation=yesterday)
@@ -69,14 +69,14 @@ def test_a_risk_change_publishes_exactly_one_event(conn: psycopg.Connection, ris
     }
 
 
-def test_no_change_publishes_nothing(conn: psycopg.Connection, risk_events: str) -> None:
+def test_no_change_publishes_nothing(conn: DbConnection, risk_events: str) -> None:
     org = add_scorable_tenant(conn, AS_OF)
     add_score(conn, org, (AS_OF - timedelta(days=1)).date(), overall_score=98, risk_level="LOW")
     score(org)
     assert published(risk_events) == []
 
 
-def test_a_first_score_is_news_only_when_high(conn: psycopg.Connection, risk_events: str) -> None:
+def test_a_first_score_is_news_only_when_high(conn: DbConnection, risk_events: str) -> None:
     healthy = add_scorable_tenant(conn, AS_OF)
     at_risk = add_org(conn)  # nobody logged in, a late case: login 0, case 0, tickets 100 -> 18
     add_users(conn, at_risk, [None] * 5)

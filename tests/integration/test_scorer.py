@@ -8,25 +8,25 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-import psycopg
 import pytest
 from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
 
 from healthscore.aws.clients import sqs_client
+from healthscore.dal.connection import DbConnection
 from healthscore.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
-def scores(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def scores(conn: DbConnection) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT organization_id, score_date, overall_score, login_score, trend, risk_level, run_id, inputs "
         "FROM tenant_health_scores ORDER BY organization_id, score_date"
     ).fetchall()
 
 
-def test_poison_and_unknown_records_do_not_fail_the_good_ones(conn: psycopg.Connection, queues: LocalQueues) -> None:
+def test_poison_and_unknown_records_do_not_fail_the_good_ones(conn: DbConnection, queues: LocalQueues) -> None:
     good = [add_scorable_tenant(conn, AS_OF) for _ in range(8)]
     unknown = uuid4()
     poison = "calculate-score for everyone, please"
@@ -44,7 +44,7 @@ def test_poison_and_unknown_records_do_not_fail_the_good_ones(conn: psycopg.Conn
     assert outcomes.fetchall() == [{"outcome": "skipped", "reason": "unknown organization"}]
 
 
-def test_a_body_of_the_wrong_shape_is_poison_naming_the_field(conn: psycopg.Connection, queues: LocalQueues) -> None:
+def test_a_body_of_the_wrong_shape_is_poison_naming_the_field(conn: DbConnection, queues: LocalQueues) -> None:
     body = json.dumps({"type": "calculate-score", "organizationId": "not-a-uuid", "asOf": AS_OF.isoformat()})
     answer = load_handler("scorer").lambda_handler(sqs_event([body]), lambda_context())
     assert answer == {"batchItemFailures": []}
@@ -54,7 +54,7 @@ def test_a_body_of_the_wrong_shape_is_poison_naming_the_field(conn: psycopg.Conn
     assert "runId: Field required" in reason
 
 
-def test_duplicate_delivery_leaves_one_row_with_the_same_values(conn: psycopg.Connection, queues: LocalQueues) -> None:
+def test_duplicate_delivery_leaves_one_row_with_the_same_values(conn: DbConnection, queues: LocalQueues) -> None:
     org = add_scorable_tenant(conn, AS_OF)
     handler = load_handler("scorer").lambda_handler
     body = message_body(org, AS_OF)
@@ -65,9 +65,7 @@ def test_duplicate_delivery_leaves_one_row_with_the_same_values(conn: psycopg.Co
     assert len(first) == 1
 
 
-def test_a_tenant_without_users_is_skipped_and_nothing_is_written(
-    conn: psycopg.Connection, queues: LocalQueues
-) -> None:
+def test_a_tenant_without_users_is_skipped_and_nothing_is_written(conn: DbConnection, queues: LocalQueues) -> None:
     from factories import add_org
 
     org = add_org(conn)
@@ -77,7 +75,7 @@ def test_a_tenant_without_users_is_skipped_and_nothing_is_written(
 
 
 def test_database_down_fails_the_records_and_the_next_invocation_scores_them(
-    conn: psycopg.Connection, queues: LocalQueues, database_url: str, pg_admin_url: str
+    conn: DbConnection, queues: LocalQueues, database_url: str, pg_admin_url: str
 ) -> None:
     orgs = [add_scorable_tenant(conn, AS_OF) for _ in range(3)]
     handler = load_handler("scorer").lambda_handler
@@ -96,7 +94,7 @@ def test_database_down_fails_the_records_and_the_next_invocation_scores_them(
 
 
 def test_one_failing_tenant_fails_only_its_record(
-    conn: psycopg.Connection, queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
+    conn: DbConnection, queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good, bad = add_scorable_tenant(conn, AS_OF), add_scorable_tenant(conn, AS_OF)
     from healthscore.logic import score_tenants as module
@@ -118,7 +116,7 @@ def test_one_failing_tenant_fails_only_its_record(
     assert outcome.fetchone() == {"outcome": "failed", "reason": "RuntimeError: corrupt source data"}
 
 
-def test_record_metrics_messages_write_usage_metrics(conn: psycopg.Connection, queues: LocalQueues) -> None:
+def test_record_metrics_messages_write_usage_metrics(conn: DbConnection, queues: LocalQueues) -> None:
     org = add_scorable_tenant(conn, AS_OF, active=7, total=10)
     body = message_body(org, AS_OF, kind="record-metrics")
     assert load_handler("scorer").lambda_handler(sqs_event([body]), lambda_context()) == {"batchItemFailures": []}
@@ -134,7 +132,7 @@ def test_record_metrics_messages_write_usage_metrics(conn: psycopg.Connection, q
 
 
 def test_the_poison_message_is_kept_when_the_dead_letter_queue_is_unreachable(
-    conn: psycopg.Connection, queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
+    conn: DbConnection, queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queues.dead_letter_queue_url + "-gone")
     from healthscore.config import get_settings

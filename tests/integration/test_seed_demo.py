@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from psycopg import sql
 
 from healthscore.cli.main import main
 from healthscore.core.scoring import health_score, risk_level
 from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import fetch_usage
 from healthscore.demo.fleet import profile_counts
 from healthscore.demo.load import SOURCE_TABLES
@@ -26,18 +26,22 @@ def seed(*extra: str, tenants: int = TENANTS, seed_value: int = 7) -> int:
     return main(["seed-demo", "--tenants", str(tenants), "--seed", str(seed_value), "--as-of", AS_OF, *extra])
 
 
-def table_digest(conn: psycopg.Connection, table: str) -> str:
+def table_digest(conn: DbConnection, table: str) -> str:
     """md5 of every row of `table`, in a stable order."""
     query = sql.SQL("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM {} t")
-    return conn.execute(query.format(sql.Identifier(table))).fetchone()["digest"]
+    row = conn.execute(query.format(sql.Identifier(table))).fetchone()
+    assert row is not None
+    return str(row["digest"])
 
 
-def digests(conn: psycopg.Connection) -> dict[str, str]:
+def digests(conn: DbConnection) -> dict[str, str]:
     return {table: table_digest(conn, table) for table in SOURCE_TABLES}
 
 
-def count(conn: psycopg.Connection, query: str) -> int:
-    return conn.execute(query, {"as_of": AS_OF_TIME}).fetchone()["n"]
+def count(conn: DbConnection, query: str) -> int:
+    row = conn.execute(query, {"as_of": AS_OF_TIME}).fetchone()
+    assert row is not None
+    return int(row["n"])
 
 
 def profile_count(summary: str, profile: str) -> int:
@@ -46,7 +50,7 @@ def profile_count(summary: str, profile: str) -> int:
     return int(found.group(1))
 
 
-def test_same_seed_and_as_of_give_identical_tables_and_another_seed_does_not(conn: psycopg.Connection) -> None:
+def test_same_seed_and_as_of_give_identical_tables_and_another_seed_does_not(conn: DbConnection) -> None:
     assert seed() == 0
     first = digests(conn)
     assert seed("--replace") == 0
@@ -57,7 +61,7 @@ def test_same_seed_and_as_of_give_identical_tables_and_another_seed_does_not(con
     assert other["users"] != first["users"]
 
 
-def test_counts_and_summary_name_every_profile(conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+def test_counts_and_summary_name_every_profile(conn: DbConnection, capsys: pytest.CaptureFixture[str]) -> None:
     assert seed() == 0
 
     summary = capsys.readouterr().out.strip()
@@ -69,7 +73,7 @@ def test_counts_and_summary_name_every_profile(conn: psycopg.Connection, capsys:
     assert count(conn, "SELECT count(*) AS n FROM users") > TENANTS * 10
 
 
-def test_fleet_has_every_kind_of_tenant_and_the_edge_data(conn: psycopg.Connection) -> None:
+def test_fleet_has_every_kind_of_tenant_and_the_edge_data(conn: DbConnection) -> None:
     assert seed() == 0
 
     kinds = {
@@ -94,7 +98,7 @@ def test_fleet_has_every_kind_of_tenant_and_the_edge_data(conn: psycopg.Connecti
     assert {"case_management", "campaigns", "reports", "sso", "api_access"} <= keys
 
 
-def test_activity_lies_between_each_tenant_creation_and_as_of(conn: psycopg.Connection) -> None:
+def test_activity_lies_between_each_tenant_creation_and_as_of(conn: DbConnection) -> None:
     assert seed() == 0
 
     impossible = {
@@ -111,7 +115,7 @@ def test_activity_lies_between_each_tenant_creation_and_as_of(conn: psycopg.Conn
     assert {kind: count(conn, query) for kind, query in impossible.items()} == dict.fromkeys(impossible, 0)
 
 
-def test_scored_fleet_shows_every_risk_level(conn: psycopg.Connection) -> None:
+def test_scored_fleet_shows_every_risk_level(conn: DbConnection) -> None:
     assert seed() == 0
 
     ids = [row["id"] for row in conn.execute("SELECT id FROM organizations WHERE status = 'ACTIVE'")]
@@ -129,7 +133,7 @@ def test_profile_counts_add_up_and_include_every_profile_when_there_is_room(tena
 
 
 def test_second_seed_without_replace_is_refused_and_changes_nothing(
-    conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+    conn: DbConnection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert seed() == 0
     before = digests(conn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -75,6 +76,7 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
 def run_nightly(args: argparse.Namespace) -> int:
     for name, value in LOCAL_POWERTOOLS_ENV.items():
         os.environ.setdefault(name, value)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")  # metrics are off locally
     started = time.perf_counter()
     with connect(use_local_database()) as conn:
         migrate(conn)

@@ -36,8 +36,8 @@ CROSS JOIN LATERAL (
 ) c
 CROSS JOIN LATERAL (
     SELECT count(*) AS campaigns_completed,
-           array_agg(completed_assignments) FILTER (WHERE total_assignments > 0) AS completed_assignments,
-           array_agg(total_assignments) FILTER (WHERE total_assignments > 0) AS total_assignments
+           array_agg(completed_assignments ORDER BY id) FILTER (WHERE total_assignments > 0) AS completed_assignments,
+           array_agg(total_assignments ORDER BY id) FILTER (WHERE total_assignments > 0) AS total_assignments
     FROM campaigns WHERE organization_id = o.id AND completed_at BETWEEN %(since)s AND %(as_of)s
 ) cp
 CROSS JOIN LATERAL (
