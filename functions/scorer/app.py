@@ -41,7 +41,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     report = work_batch(list(SQSEvent(event).records), batch_settings)
     for outcome, count in report.counts.items():
         metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
+    for risk_level, count in report.risk_levels.items():  # the score distribution by risk
+        metrics.add_metric(name=f"Scored{risk_level.title()}Risk", unit=MetricUnit.Count, value=count)
     metrics.add_metric(name="RiskChangeEvents", unit=MetricUnit.Count, value=report.risk_events)
+    metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=report.duration_ms)
     return process_partial_response(
         event=event, record_handler=report.raise_if_failed, processor=processor, context=context
     )

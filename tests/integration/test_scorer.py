@@ -148,3 +148,20 @@ def test_the_poison_message_is_kept_when_the_dead_letter_queue_is_unreachable(
         )["Attributes"]["ApproximateNumberOfMessages"]
         == "0"
     )
+
+
+def test_the_batch_publishes_its_counts_and_duration_as_metrics(
+    conn: DbConnection, queues: LocalQueues, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from factories import add_org
+
+    scored, no_users = add_scorable_tenant(conn, AS_OF), add_org(conn)
+    capsys.readouterr()
+    event = sqs_event([message_body(scored, AS_OF), message_body(no_users, AS_OF), "poison"])
+    load_handler("scorer").lambda_handler(event, lambda_context())
+
+    [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"CloudWatchMetrics"' in line]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HealthScore"
+    assert (emf["TenantsScored"], emf["TenantsSkipped"], emf["PoisonMessages"]) == ([1.0], [1.0], [1.0])
+    assert emf["ScoredLowRisk"] == [1.0]
+    assert emf["BatchDuration"][0] > 0

@@ -8,6 +8,7 @@ that only the failing record is reported back to SQS (`batchItemFailures`).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,9 @@ class BatchReport:
 
     failures: dict[str, str] = field(default_factory=dict)  # message id -> reason
     counts: Counter[str] = field(default_factory=Counter)  # scored/recorded/skipped/failed/poison
+    risk_levels: Counter[str] = field(default_factory=Counter)  # of the scores written
     risk_events: int = 0
+    duration_ms: float = 0.0
 
     def raise_if_failed(self, record: SQSRecord) -> None:
         """Record handler for Powertools' BatchProcessor: re-raise this record's failure."""
@@ -85,6 +88,13 @@ def move_to_dead_letter_queue(record: SQSRecord, reason: str, dead_letter_queue_
 
 
 def work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchReport:
+    started = time.perf_counter()
+    report = _work_batch(records, settings)
+    report.duration_ms = (time.perf_counter() - started) * 1000
+    return report
+
+
+def _work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchReport:
     report = BatchReport()
     valid: dict[MessageType, list[tuple[str, ScoringMessage]]] = {"calculate-score": [], "record-metrics": []}
     for record in records:
@@ -104,6 +114,7 @@ def work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchRe
         return report
     scored = _work_group(conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, settings.weights), report)
     _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report)
+    report.risk_levels.update(outcome.row["risk_level"] for outcome in scored if outcome.row is not None)
     if settings.risk_event_bus_name and scored:
         report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
     return report
