@@ -21,6 +21,7 @@ from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import migrate
 from healthscore.local.embedded_db import ensure_database, start_embedded_server
+from healthscore.local.lambda_context import use_local_powertools
 from healthscore.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
 from healthscore.local.template_settings import queue_settings
 
@@ -77,9 +78,7 @@ def events_dir() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def powertools_environment() -> None:
     """What the template's Globals set for every function; X-Ray is off outside Lambda."""
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "healthscore")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "HealthScore")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    use_local_powertools()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import threading
 
 from healthscore.api.routes import JWT_PREFIX
 from healthscore.aws.clients import reset_clients
-from healthscore.cli.run import LOCAL_POWERTOOLS_ENV
 from healthscore.config import get_settings
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import migrate
@@ -24,6 +23,7 @@ from healthscore.local.http_server import (
     start_server,
     template_api_routes,
 )
+from healthscore.local.lambda_context import use_local_powertools
 from healthscore.local.sqs_server import start_local_sqs
 from healthscore.local.template_settings import load_template, queue_settings
 
@@ -74,8 +74,7 @@ def _register_serve(local_commands: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    for name, value in LOCAL_POWERTOOLS_ENV.items():
-        os.environ.setdefault(name, value)
+    use_local_powertools()
     os.environ.update(local_auth_environment())  # before the authorizer loads: it trusts the development key
     with connect(use_local_database()) as conn:
         migrate(conn)
@@ -101,13 +100,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"healthscore local serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     stop = threading.Event()
-    scorer = LocalEventSource(
-        queues.scoring_queue_url,
-        lambda environment: load_handler("scorer", environment).lambda_handler,
-        function_name="ScorerFunction",
-        batch_size=queues.settings.batch_size,
-        max_concurrency=queues.settings.max_concurrency,
-        batching_window_seconds=queues.settings.batching_window_seconds,
+    scorer = LocalEventSource.for_scorer(
+        queues.scoring_queue_url, queues.settings.batch_size, queues.settings.max_concurrency
     )
     threading.Thread(target=scorer.run, args=(stop.is_set,), name="scorer-event-source", daemon=True).start()
     _print_usage(server.endpoint_url + JWT_PREFIX)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import time
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,7 +12,8 @@ from healthscore.dal import organizations, runs
 from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
 from healthscore.demo.load import organization_count, seed_fleet
-from healthscore.local.embedded_db import use_local_database
+from healthscore.local.embedded_db import local_dir, use_local_database
+from healthscore.local.lambda_context import use_local_powertools
 from healthscore.local.pipeline import NIGHTLY_JOBS, JobResult, run_job
 from healthscore.local.progress import ProgressBar
 from healthscore.local.sqs_server import LocalQueues, start_local_sqs
@@ -24,16 +24,6 @@ DEFAULT_TENANTS = 500
 DEMO_SEED = 42
 RISKIEST_SHOWN = 15
 MAX_LOCAL_CONCURRENCY = 50
-
-# The handlers run in this process: Powertools' JSON logs only above INFO, no metrics
-# flushed to stdout, no X-Ray, so the run's own report stays readable.
-LOCAL_POWERTOOLS_ENV = {
-    "POWERTOOLS_SERVICE_NAME": "healthscore",
-    "POWERTOOLS_METRICS_NAMESPACE": "HealthScore",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -74,9 +64,7 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
 
 
 def run_nightly(args: argparse.Namespace) -> int:
-    for name, value in LOCAL_POWERTOOLS_ENV.items():
-        os.environ.setdefault(name, value)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")  # metrics are off locally
+    use_local_powertools()
     started = time.perf_counter()
     with connect(use_local_database()) as conn:
         migrate(conn)
@@ -85,7 +73,12 @@ def run_nightly(args: argparse.Namespace) -> int:
         concurrency = args.concurrency or settings.max_concurrency
         queues = start_local_sqs(settings)
         print(f"local stack: SQS at {queues.endpoint_url}, batch size {settings.batch_size}, concurrency {concurrency}")
-        results = [_run_with_progress(conn, job, queues, concurrency) for job in NIGHTLY_JOBS]
+        handler_log = local_dir() / "logs" / f"nightly-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+        handler_log.parent.mkdir(parents=True, exist_ok=True)
+        # The handlers' JSON logs and EMF metrics go where CloudWatch would have them.
+        with handler_log.open("w") as log, contextlib.redirect_stdout(log):
+            results = [_run_with_progress(conn, job, queues, concurrency) for job in NIGHTLY_JOBS]
+        print(f"handler logs and metrics: {handler_log}")
         for result in results:
             print(_describe(result))
         print_risk_table(conn, results[-1].run_id)

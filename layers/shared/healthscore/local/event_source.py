@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthscore.aws.clients import sqs_client
+from healthscore.local.handlers import load_handler
 from healthscore.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
+
+# The local endpoint serves one request at a time, so pollers short-poll and pause when
+# the queue is empty rather than hold the server in a long poll. Lambda's batching
+# window is not emulated: a poller takes what is there, up to the batch size.
+IDLE_POLL_SECONDS = 0.2
 
 Handler = Callable[[dict[str, Any], Any], Any]
 HandlerFactory = Callable[[int], Handler]  # environment number -> that environment's handler
@@ -85,7 +91,6 @@ class LocalEventSource:
         function_name: str,
         batch_size: int,
         max_concurrency: int,
-        batching_window_seconds: int = 0,
         retry_delay_seconds: int = 1,
     ) -> None:
         self.queue_url = queue_url
@@ -93,11 +98,20 @@ class LocalEventSource:
         self.function_name = function_name
         self.batch_size = batch_size
         self.max_concurrency = max_concurrency
-        # A short long-poll stands in for the batching window, so a drained run ends promptly.
-        self.wait_seconds = 1 if batching_window_seconds else 0
         self.retry_delay_seconds = retry_delay_seconds
         self.stats = EventSourceStats()
         self._stop = threading.Event()
+
+    @classmethod
+    def for_scorer(cls, queue_url: str, batch_size: int, max_concurrency: int) -> LocalEventSource:
+        """The scorer's event source mapping, each environment its own copy of the handler."""
+        return cls(
+            queue_url,
+            lambda environment: load_handler("scorer", environment).lambda_handler,
+            function_name="ScorerFunction",
+            batch_size=batch_size,
+            max_concurrency=max_concurrency,
+        )
 
     def run(self, until: Callable[[], bool]) -> EventSourceStats:
         """Poll with `max_concurrency` pollers until `until()` is true."""
@@ -119,12 +133,14 @@ class LocalEventSource:
             messages = self._receive()
             if messages:
                 self.invoke(handler, messages)
+            else:
+                self._stop.wait(IDLE_POLL_SECONDS)
 
     def _receive(self) -> list[dict[str, Any]]:
         response = sqs_client().receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=self.wait_seconds,
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )

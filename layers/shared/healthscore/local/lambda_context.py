@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
 
+# What the template's Globals set for every function; X-Ray has no daemon locally.
+LOCAL_POWERTOOLS_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "healthscore",
+    "POWERTOOLS_METRICS_NAMESPACE": "HealthScore",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
 LOCAL_ACCOUNT = "000000000000"
 LOCAL_REGION = "us-east-1"
 
@@ -38,3 +45,9 @@ class LocalLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+def use_local_powertools() -> None:
+    """Set the Powertools environment of the template (unless already set) for local handlers."""
+    for name, value in LOCAL_POWERTOOLS_ENV.items():
+        os.environ.setdefault(name, value)

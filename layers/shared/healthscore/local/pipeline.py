@@ -24,7 +24,7 @@ from healthscore.logic.fanout import new_run_id
 from healthscore.models.messages import Job
 
 NIGHTLY_JOBS: tuple[Job, ...] = ("record-metrics", "calculate-scores")  # 01:00 and 02:00 UTC
-BACKLOG_CHECK_SECONDS = 0.05
+BACKLOG_CHECK_SECONDS = 0.1
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -71,7 +71,13 @@ def hold_sends_while_backlogged(queue_url: str, high_water: int) -> Callable[[],
     Returns the function that removes the hook.
     """
 
+    one_checker = threading.Lock()  # the fan-out sends from several threads: one asks, the others queue
+
     def wait_for_room(**_: Any) -> None:
+        with one_checker:
+            _wait_for_room()
+
+    def _wait_for_room() -> None:
         while True:
             attributes = sqs_client().get_queue_attributes(
                 QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -91,14 +97,7 @@ def run_job(conn: DbConnection, job: Job, queues: LocalQueues, concurrency: int,
     as_of = datetime.now(UTC)
     run_id = new_run_id(job, as_of)
     fanout = FanoutThread({"job": job, "asOf": as_of.isoformat(), "runId": run_id})
-    source = LocalEventSource(
-        queues.scoring_queue_url,
-        lambda environment: load_handler("scorer", environment).lambda_handler,
-        function_name="ScorerFunction",
-        batch_size=queues.settings.batch_size,
-        max_concurrency=concurrency,
-        batching_window_seconds=queues.settings.batching_window_seconds,
-    )
+    source = LocalEventSource.for_scorer(queues.scoring_queue_url, queues.settings.batch_size, concurrency)
 
     def finished() -> bool:
         state = runs.run_progress(conn, run_id)

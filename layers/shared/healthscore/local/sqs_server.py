@@ -1,7 +1,8 @@
 """A local SQS endpoint (moto in server mode) with the template's queues and redrive policy.
 
-moto runs as its own process, so the scorer threads of the local event source do not
-compete with it for the interpreter lock. boto3 reaches it through AWS_ENDPOINT_URL_SQS.
+moto runs as its own process (see `moto_server`), so the scorer threads of the local
+event source do not compete with it for the interpreter lock. boto3 reaches it
+through AWS_ENDPOINT_URL_SQS.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def start_moto_server() -> str:
     """Start moto's server on a free loopback port; stopped when this process exits."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "healthscore.local.moto_server", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

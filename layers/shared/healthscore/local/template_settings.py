@@ -16,7 +16,6 @@ class QueueSettings:
     max_receive_count: int
     dead_letter_retention_seconds: int
     batch_size: int
-    batching_window_seconds: int
     max_concurrency: int
 
 
@@ -44,6 +43,5 @@ def queue_settings(template: dict[str, Any] | None = None) -> QueueSettings:
         max_receive_count=int(queue["RedrivePolicy"]["maxReceiveCount"]),
         dead_letter_retention_seconds=int(dead_letter["MessageRetentionPeriod"]),
         batch_size=int(source["BatchSize"]),
-        batching_window_seconds=int(source.get("MaximumBatchingWindowInSeconds", 0)),
         max_concurrency=int(template["Parameters"]["MaxScorerConcurrency"]["Default"]),
     )

@@ -1,0 +1,341 @@
+"""The handlers' durations and memory that the cost estimate needs, on the local stack.
+
+    .venv/bin/python bench/local_pipeline.py [--tenants 2000] [--batches 100] [--estimate-tenants 10000]
+
+- fan-out: the fan-out handler invoked once with the schedule's event, against the local SQS
+  endpoint (moto), every ACTIVE tenant of the bench fleet; its time is scaled to 1,000 tenants.
+  The queue is drained concurrently by a receive-and-delete consumer in another process (no
+  scoring), as in AWS, where the scorer consumes while the fan-out sends; moto slows down per
+  message as its queue grows, which AWS SQS does not. `--no-drain` leaves the queue to grow.
+- scorer: the scorer handler alone, SQS-free: events built with `sqs_event` from messages of
+  the real shape, batches of 10 (the template's BatchSize), for both message types. The first
+  invocation (it opens the database connection) is shown apart from the steady ones.
+
+Each handler runs in a process of its own, so that its peak RSS (getrusage) is its own.
+Then the cost of one nightly run (record-metrics and calculate-scores) is estimated from
+these durations and the template's memory sizes. A laptop's duration is only an estimate of
+Lambda's: arm64 Lambda at 512 MB gets a fraction of a vCPU, and the database is across a network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from benchlib import (
+    BENCH_AS_OF,
+    active_ids,
+    batches_of,
+    bench_database,
+    parser,
+    peak_rss_mb,
+    print_table,
+    quiet_powertools,
+    summary_ms,
+)
+
+from healthscore.dal.connection import connect
+from healthscore.local.template_settings import load_template, queue_settings
+from healthscore.models.messages import MessageType, ScoringMessage
+
+BATCH_SIZE = 10
+DUMMY_QUEUE_URL = "http://127.0.0.1:9/000000000000/healthscore-scoring"  # the scorer never calls SQS here
+DRAIN_IDLE_SECONDS = 20
+
+# List prices, us-east-1, arm64 (USD). Free tiers: Lambda 1M requests and 400,000 GB-s a month,
+# SQS 1M requests a month, EventBridge Scheduler 14M invocations a month.
+LAMBDA_GB_SECOND = 0.0000133334
+LAMBDA_REQUEST = 0.20 / 1_000_000
+SQS_REQUEST = 0.40 / 1_000_000
+SCHEDULER_INVOCATION = 1.00 / 1_000_000
+NIGHTLY_JOBS: tuple[MessageType, ...] = ("record-metrics", "calculate-score")
+
+
+# ----------------------------------------------------------------------------- child: fan-out
+def run_fanout(drain: bool) -> dict[str, Any]:
+    from healthscore.aws.clients import reset_clients
+    from healthscore.local.handlers import load_handler
+    from healthscore.local.lambda_context import LocalLambdaContext
+    from healthscore.local.sqs_server import start_local_sqs
+
+    queues = start_local_sqs()  # moto in its own process; SCORING_QUEUE_URL etc. set in os.environ
+    reset_clients()  # the handler creates its own SQS client, in its invocation, as in Lambda
+    with connect() as conn:
+        tenants = len(active_ids(conn))
+    drainer = None
+    if drain:
+        drainer = subprocess.Popen(
+            [sys.executable, __file__, "--role", "drain", "--expect", str(tenants)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    handler = load_handler("fanout").lambda_handler
+    init = time.perf_counter() - started
+    event = {"job": "calculate-scores", "asOf": BENCH_AS_OF.isoformat(), "runId": "bench-fanout"}
+    context = LocalLambdaContext("FanoutFunction", timeout_seconds=300)
+    started = time.perf_counter()
+    answer = handler(event, context)
+    seconds = time.perf_counter() - started
+    drained = None
+    if drainer is not None:
+        out, _ = drainer.communicate(timeout=600)
+        drained = int(out.strip() or 0)
+    return {
+        "tenants": answer["tenantCount"],
+        "active": tenants,
+        "init_ms": init * 1000,
+        "seconds": seconds,
+        "drained": drained,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": peak_rss_mb(),
+        "endpoint": queues.endpoint_url,
+    }
+
+
+def run_drain(expect: int) -> int:
+    """Receive and delete until `expect` messages are gone (or the queue stays empty a while)."""
+    from healthscore.aws.clients import sqs_client
+
+    sqs = sqs_client()
+    queue_url = os.environ["SCORING_QUEUE_URL"]
+    deleted = 0
+    idle_since = time.monotonic()
+    while deleted < expect and time.monotonic() - idle_since < DRAIN_IDLE_SECONDS:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        if not messages:
+            continue
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+        deleted += len(messages)
+        idle_since = time.monotonic()
+    return deleted
+
+
+# ----------------------------------------------------------------------------- child: scorer
+def run_scorer(job: MessageType, batches: int) -> dict[str, Any]:
+    from healthscore.local.event_source import sqs_event
+    from healthscore.local.handlers import load_handler
+    from healthscore.local.lambda_context import LocalLambdaContext
+
+    os.environ["DEAD_LETTER_QUEUE_URL"] = DUMMY_QUEUE_URL.replace("scoring", "scoring-dlq")
+    with connect() as conn:
+        ids = batches_of(active_ids(conn), BATCH_SIZE, batches + 1)
+    events = [sqs_event([_message(job, org_id) for org_id in batch], DUMMY_QUEUE_URL) for batch in ids]
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    handler = load_handler("scorer").lambda_handler
+    init = time.perf_counter() - started
+    rss_imported = peak_rss_mb()
+    seconds: list[float] = []
+    failures = 0
+    for event in events:
+        context = LocalLambdaContext("ScorerFunction", timeout_seconds=60)
+        started = time.perf_counter()
+        answer = handler(event, context)
+        seconds.append(time.perf_counter() - started)
+        failures += len(answer.get("batchItemFailures", []))
+    return {
+        "job": job,
+        "init_ms": init * 1000,
+        "first_ms": seconds[0] * 1000,
+        "steady": seconds[1:],
+        "failures": failures,
+        "rss_before_mb": rss_before,
+        "rss_imported_mb": rss_imported,
+        "rss_peak_mb": peak_rss_mb(),
+    }
+
+
+def _message(job: MessageType, org_id: uuid.UUID) -> dict[str, Any]:
+    body = ScoringMessage(type=job, organization_id=org_id, as_of=BENCH_AS_OF, run_id=f"bench-{job}").body()
+    now_ms = str(int(time.time() * 1000))
+    return {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": f"bench-{uuid.uuid4()}",
+        "Body": body,
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now_ms,
+            "SenderId": "000000000000",
+            "ApproximateFirstReceiveTimestamp": now_ms,
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- parent
+def child(role: str, *args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--role", role, *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"the {role} run failed:\n{result.stderr[-3000:]}")
+    answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def memory_sizes() -> dict[str, int]:
+    template = load_template()
+    default = int(template["Globals"]["Function"]["MemorySize"])
+    resources = template["Resources"]
+    return {
+        name: int(resources[name]["Properties"].get("MemorySize", default))
+        for name in ("FanoutFunction", "ScorerFunction")
+    }
+
+
+def estimate(fanout_ms_per_1000: float, scorer_ms: dict[str, float], init_ms: dict[str, float], tenants: int) -> None:
+    """Print the cost of one nightly run (both jobs) with the arithmetic."""
+    memory = memory_sizes()
+    concurrency = queue_settings().max_concurrency
+    fan_gb, score_gb = memory["FanoutFunction"] / 1024, memory["ScorerFunction"] / 1024
+    batches = math.ceil(tenants / BATCH_SIZE)
+    jobs = len(NIGHTLY_JOBS)
+    print(f"\ncost of one nightly run at {tenants:,} tenants: {jobs} jobs (record-metrics, calculate-scores)")
+    fan_s = fanout_ms_per_1000 * tenants / 1000 / 1000
+    fan_gbs = jobs * fan_s * fan_gb
+    print(
+        f"  fan-out  : {jobs} invocations x {fan_s:.1f} s x {fan_gb:g} GB = {fan_gbs:,.2f} GB-s"
+        f"  ({fanout_ms_per_1000:,.0f} ms per 1,000 tenants)"
+    )
+    score_gbs = 0.0
+    for job in NIGHTLY_JOBS:
+        gbs = batches * scorer_ms[job] / 1000 * score_gb
+        score_gbs += gbs
+        print(
+            f"  scorer   : {batches:,} invocations x {scorer_ms[job]:.1f} ms x {score_gb:g} GB"
+            f" = {gbs:,.2f} GB-s ({job})"
+        )
+    init_gbs = jobs * (init_ms["fanout"] / 1000 * fan_gb + concurrency * init_ms["scorer"] / 1000 * score_gb)
+    print(
+        f"  INIT     : {jobs} x (1 fan-out x {init_ms['fanout']:.0f} ms x {fan_gb:g} GB + {concurrency} scorers"
+        f" x {init_ms['scorer']:.0f} ms x {score_gb:g} GB) = {init_gbs:,.2f} GB-s (cold starts, billed since 2025-08)"
+    )
+    gb_seconds = fan_gbs + score_gbs + init_gbs
+    invocations = jobs * (1 + batches)
+    lambda_compute = gb_seconds * LAMBDA_GB_SECOND
+    lambda_requests = invocations * LAMBDA_REQUEST
+    sqs_requests = jobs * 3 * batches  # SendMessageBatch, ReceiveMessage, DeleteMessageBatch: 10 messages each
+    sqs = sqs_requests * SQS_REQUEST
+    scheduler = jobs * SCHEDULER_INVOCATION
+    total = lambda_compute + lambda_requests + sqs + scheduler
+    rows = [
+        ["Lambda compute", f"{gb_seconds:,.1f} GB-s x ${LAMBDA_GB_SECOND}", _usd(lambda_compute)],
+        ["Lambda requests", f"{invocations:,} x $0.20/1M", _usd(lambda_requests)],
+        ["SQS requests", f"{sqs_requests:,} (send, receive, delete; 10 a call) x $0.40/1M", _usd(sqs)],
+        ["EventBridge Scheduler", f"{jobs} x $1.00/1M", _usd(scheduler)],
+        ["total per night", "", _usd(total)],
+        ["total per 30 nights", "", _usd(total * 30)],
+    ]
+    print_table("list prices, us-east-1, arm64, before free tiers (USD)", ["item", "arithmetic", "USD"], rows)
+
+
+def _usd(value: float) -> str:
+    return f"${value:.6f}"
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument("--batches", type=int, default=100, help="scorer invocations of 10 per job (default 100)")
+    args.add_argument("--estimate-tenants", type=int, default=10_000, help="fleet size of the cost estimate")
+    args.add_argument("--no-drain", action="store_true", help="let the queue grow while the fan-out sends")
+    args.add_argument("--role", choices=["fanout", "drain", "scorer"], help=argparse.SUPPRESS)
+    args.add_argument("--job", choices=NIGHTLY_JOBS, help=argparse.SUPPRESS)
+    args.add_argument("--expect", type=int, help=argparse.SUPPRESS)
+    options = args.parse_args()
+    quiet_powertools()
+    if options.role == "drain":
+        print(run_drain(options.expect))
+        return
+    if options.role == "fanout":
+        print(json.dumps(run_fanout(not options.no_drain)))
+        return
+    if options.role == "scorer":
+        result = run_scorer(options.job, options.batches)
+        print(json.dumps(result))
+        return
+
+    bench_database(options.tenants)  # DATABASE_URL is now set for the children
+    fanout = child("fanout", *(["--no-drain"] if options.no_drain else []))
+    scorers = {job: child("scorer", "--job", job, "--batches", str(options.batches)) for job in NIGHTLY_JOBS}
+
+    per_1000 = fanout["seconds"] * 1000 / max(1, fanout["tenants"]) * 1000
+    consumed = "not consumed" if options.no_drain else f"drained concurrently ({fanout['drained']:,} received+deleted)"
+    print_table(
+        f"fan-out handler against local SQS (moto), queue {consumed}",
+        ["tenants", "seconds", "ms per 1,000 tenants", "ms per tenant", "import ms", "peak RSS MB"],
+        [
+            [
+                fanout["tenants"],
+                fanout["seconds"],
+                per_1000,
+                per_1000 / 1000,
+                fanout["init_ms"],
+                fanout["rss_peak_mb"],
+            ]
+        ],
+    )
+    rows: list[list[object]] = []
+    steady_means: dict[str, float] = {}
+    for job, result in scorers.items():
+        mean, median, p95 = summary_ms(result["steady"])
+        steady_means[job] = mean
+        rows.append(
+            [
+                job,
+                len(result["steady"]),
+                result["first_ms"],
+                mean,
+                median,
+                p95,
+                mean / BATCH_SIZE,
+                f"{mean / steady_means[NIGHTLY_JOBS[0]]:.2f}x",
+                result["failures"],
+                result["init_ms"],
+                result["rss_before_mb"],
+                result["rss_imported_mb"],
+                result["rss_peak_mb"],
+            ]
+        )
+    print_table(
+        "scorer handler, batches of 10, SQS-free (ms; RSS in MB)",
+        [
+            "job",
+            "batches",
+            "first",
+            "mean",
+            "p50",
+            "p95",
+            "per tenant",
+            "ratio",
+            "failed",
+            "import",
+            "RSS start",
+            "RSS imported",
+            "RSS peak",
+        ],
+        rows,
+    )
+    print("(RSS start: this process before the handler's import, with psycopg already loaded for the set-up)")
+    estimate(
+        per_1000,
+        steady_means,
+        {"fanout": fanout["init_ms"], "scorer": scorers["calculate-score"]["init_ms"]},
+        options.estimate_tenants,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Scoring a batch of 10 tenants set-based vs one call per tenant, and the cost of exact arithmetic.
+
+    .venv/bin/python bench/scoring_batch.py [--tenants 2000] [--batches 100]
+
+1. `score_tenants` with the 10 requests of a batch (what the scorer does: 3 set-based reads,
+   one bulk write) against 10 calls of `score_tenants` with one request each, over the same
+   batches, interleaved and alternating which goes first. A warm-up pass has already written
+   every row, so both sides replace rows. Statements and round trips are counted with libpq's
+   protocol trace in a separate, untimed pass.
+2. `core.scoring.health_score` (exact: Fraction) against a float reimplementation of the same
+   formulas, over every tenant's real inputs: the cost of correctness, and how many overalls
+   the float version gets wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from uuid import UUID
+
+from benchlib import BENCH_AS_OF, active_ids, batches_of, bench_database, parser, print_table, summary_ms
+from psycopg.pq import Trace
+
+from healthscore.core.scoring import UsageInputs, health_score
+from healthscore.core.weights import HEALTH_WEIGHTS, Component, HealthWeights
+from healthscore.dal.connection import DbConnection
+from healthscore.dal.usage import fetch_usage
+from healthscore.logic.score_tenants import score_tenants
+from healthscore.logic.tenant_requests import TenantRequest
+
+BATCH_SIZE = 10  # the template's BatchSize
+SET_RUN_ID = "bench-set-based"
+SINGLE_RUN_ID = "bench-per-tenant"
+
+
+def set_based(conn: DbConnection, batch: list[UUID], run_id: str = SET_RUN_ID) -> None:
+    score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id) for org_id in batch], HEALTH_WEIGHTS)
+
+
+def per_tenant(conn: DbConnection, batch: list[UUID], run_id: str = SINGLE_RUN_ID) -> None:
+    for org_id in batch:
+        score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id)], HEALTH_WEIGHTS)
+
+
+def protocol_counts(conn: DbConnection, work: Callable[[], None]) -> Counter[str]:
+    """Statements (simple queries and executes) and round trips (queries and syncs) that `work` sends."""
+    with tempfile.TemporaryFile() as trace:
+        conn.pgconn.trace(trace.fileno())
+        conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
+        try:
+            work()
+        finally:
+            conn.pgconn.untrace()
+        trace.seek(0)
+        counts: Counter[str] = Counter()
+        for line in trace.read().decode(errors="replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[0] == "F":
+                message = parts[2].split(" ", 1)[0].strip()
+                counts["statements"] += message in ("Query", "Execute")
+                counts["round trips"] += message in ("Query", "Sync")
+    return counts
+
+
+# ----------------------------------------------------------------------------- float reimplementation
+def _round(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+def float_overall(inputs: UsageInputs, weights: dict[Component, float]) -> int:
+    """The formulas of DESIGN.md section 4 in binary floating point (what the spec forbids)."""
+    scores: dict[Component, int] = {}
+    if inputs.total_users:
+        scores["login"] = min(100, _round(inputs.active_users / inputs.total_users / 0.7 * 100))
+    if inputs.cases_closed:
+        scores["caseResolution"] = _round(inputs.cases_on_time / inputs.cases_closed * 100)
+    if inputs.campaign_assignments:
+        ratios = [done / total for done, total in inputs.campaign_assignments]
+        scores["campaignCompletion"] = _round(sum(ratios) / len(ratios) * 100)
+    if inputs.features_enabled:
+        scores["featureAdoption"] = _round(inputs.features_used / inputs.features_enabled * 100)
+    tickets = inputs.ticket_count if inputs.tracks_support_tickets else None
+    baseline = inputs.baseline_tickets
+    scores["supportTickets"] = 100 if tickets is None or tickets <= baseline else _round(100 * baseline / tickets)
+    total_weight = sum(weights[name] for name in scores)
+    return _round(sum(score * weights[name] for name, score in scores.items()) / total_weight)
+
+
+def time_per_call(function: Callable[[UsageInputs], object], inputs: list[UsageInputs], rounds: int) -> float:
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for tenant in inputs:
+            function(tenant)
+    return (time.perf_counter() - started) / (rounds * len(inputs))
+
+
+def arithmetic(conn: DbConnection, weights: HealthWeights, budget_seconds: float) -> tuple[float, float, int, int]:
+    """Seconds per tenant exact and float, tenants compared, and overalls on which they disagree."""
+    ids = active_ids(conn)
+    inputs = [t.inputs for t in fetch_usage(conn, ids, BENCH_AS_OF).values() if t.inputs.total_users]
+    float_weights = {name: float(value) for name, value in weights.of().items()}
+    disagree = sum(health_score(i, weights).overall != float_overall(i, float_weights) for i in inputs)
+    probe = time_per_call(lambda i: health_score(i, weights), inputs, 1)
+    rounds = max(1, int(budget_seconds / 2 / (probe * len(inputs))))
+    exact = time_per_call(lambda i: health_score(i, weights), inputs, rounds)
+    binary = time_per_call(lambda i: float_overall(i, float_weights), inputs, rounds)
+    return exact, binary, len(inputs), disagree
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument("--batches", type=int, default=100, help="batches of 10 tenants (default 100)")
+    args.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=0.5,
+        help="network round trip to add per round trip for the estimate column (default 0.5 ms, e.g. Lambda to "
+        "RDS in one region; the embedded database is on loopback)",
+    )
+    options = args.parse_args()
+    conn = bench_database(options.tenants)
+    batches = batches_of(active_ids(conn), BATCH_SIZE, options.batches)
+
+    for batch in batches:  # warm-up: every row written once, plans cached, pages in memory
+        set_based(conn, batch)
+        per_tenant(conn, batch)
+
+    timings: dict[str, list[float]] = {"set-based": [], "per-tenant": []}
+    modes = (("set-based", set_based), ("per-tenant", per_tenant))
+    for number, batch in enumerate(batches):
+        for name, work in modes if number % 2 == 0 else reversed(modes):
+            started = time.perf_counter()
+            work(conn, batch)
+            timings[name].append(time.perf_counter() - started)
+
+    sample = batches[0]
+    counts = {
+        "set-based": protocol_counts(conn, lambda: set_based(conn, sample)),
+        "per-tenant": protocol_counts(conn, lambda: per_tenant(conn, sample)),
+    }
+    set_mean = summary_ms(timings["set-based"])[0]
+    set_remote = set_mean + counts["set-based"]["round trips"] * options.rtt_ms
+    rows: list[list[object]] = []
+    for name in ("set-based", "per-tenant"):
+        mean, median, p95 = summary_ms(timings[name])
+        remote = mean + counts[name]["round trips"] * options.rtt_ms
+        rows.append(
+            [
+                f"{name} ({'1 call' if name == 'set-based' else '10 calls'})",
+                mean,
+                median,
+                p95,
+                mean / BATCH_SIZE,
+                f"{mean / set_mean:.2f}x",
+                counts[name]["statements"],
+                counts[name]["round trips"],
+                remote,
+                f"{remote / set_remote:.2f}x",
+            ]
+        )
+    print_table(
+        f"scoring a batch of {BATCH_SIZE} tenants ({options.batches} batches of score_tenants, as of {BENCH_AS_OF:%F})",
+        [
+            "mode",
+            "ms/batch",
+            "p50",
+            "p95",
+            "ms/tenant",
+            "ratio",
+            "statements",
+            "round trips",
+            f"ms +{options.rtt_ms:g} ms/RTT",
+            "ratio",
+        ],
+        rows,
+    )
+    print(
+        f"(the last two columns add {options.rtt_ms:g} ms per round trip: an estimate for a database across a network)"
+    )
+
+    exact, binary, compared, disagree = arithmetic(conn, HEALTH_WEIGHTS, budget_seconds=6.0)
+    print_table(
+        f"health_score arithmetic per tenant ({compared:,} tenants' real inputs)",
+        ["arithmetic", "us/tenant", "us/batch of 10", "share of a set-based batch", "ratio"],
+        [
+            [
+                "Fraction (exact, the spec)",
+                exact * 1e6,
+                exact * 1e6 * 10,
+                f"{exact * BATCH_SIZE * 1000 / set_mean:.1%}",
+                "",
+            ],
+            ["float (forbidden)", binary * 1e6, binary * 1e6 * 10, f"{binary * BATCH_SIZE * 1000 / set_mean:.1%}", ""],
+            ["exact / float", "", "", "", f"{exact / binary:.1f}x"],
+        ],
+    )
+    print(f"float gets {disagree} of {compared:,} overall scores wrong")
+
+
+if __name__ == "__main__":
+    main()
