@@ -12,7 +12,6 @@ import re
 from functools import cache
 from typing import Literal
 
-import psycopg
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -48,6 +47,8 @@ class Settings(BaseSettings):
     @classmethod
     def _parsable_conninfo(cls, value: str | None) -> str | None:
         if value:
+            import psycopg  # here, not at module level: the authorizer never needs it (~150 ms cold start)
+
             try:
                 psycopg.conninfo.conninfo_to_dict(value)
             except psycopg.ProgrammingError as exc:
