@@ -19,11 +19,11 @@ from healthscore.logic import fanout
 def test_enqueues_each_active_tenant_exactly_once_over_several_pages(
     conn: DbConnection, queues: LocalQueues, events_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    active = {add_org(conn) for _ in range(53)}
+    active = {add_org(conn) for _ in range(203)}
     for status in ("SUSPENDED", "CHURNED"):
-        for _ in range(5):
+        for _ in range(15):
             add_org(conn, status=status)
-    monkeypatch.setattr(fanout, "PAGE_SIZE", 7)  # 53 tenants: 8 keyset pages
+    monkeypatch.setattr(fanout, "PAGE_SIZE", 25)  # 203 tenants: 9 keyset pages, the last one short
     event = json.loads((events_dir / "schedule_calculate_scores.json").read_text())
     as_of = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
     event["asOf"] = as_of.isoformat()
@@ -35,9 +35,9 @@ def test_enqueues_each_active_tenant_exactly_once_over_several_pages(
     assert {b["runId"] for b in bodies} == {answer["runId"]}
     assert {b["asOf"] for b in bodies} == {"2026-11-28T02:00:00Z"}
     assert {b["type"] for b in bodies} == {"calculate-score"}
-    assert answer["tenantCount"] == 53
+    assert answer["tenantCount"] == 203
     run = conn.execute("SELECT job, as_of, tenant_count FROM scoring_runs WHERE run_id = %s", (answer["runId"],))
-    assert run.fetchone() == {"job": "calculate-scores", "as_of": as_of, "tenant_count": 53}
+    assert run.fetchone() == {"job": "calculate-scores", "as_of": as_of, "tenant_count": 203}
 
 
 def test_record_metrics_schedule_enqueues_record_metrics_messages(
