@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import psycopg
+from botocore.exceptions import BotoCoreError, ClientError
+
 from healthscore.cli import api, db, dlq, local, run, seed
 from healthscore.config import ConfigError
 
@@ -27,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"healthscore: {exc}", file=sys.stderr)
         return 2
+    except psycopg.OperationalError as exc:
+        print(f"healthscore: cannot reach the database: {exc}".rstrip(), file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"healthscore: AWS call failed: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("healthscore: interrupted", file=sys.stderr)
         return 130

@@ -51,7 +51,7 @@ def ensure_database(admin_url: str, name: str) -> str:
 def use_local_database() -> str:
     """DATABASE_URL if set; otherwise start the embedded server and point DATABASE_URL at it."""
     if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
+        return get_settings().required("DATABASE_URL")  # validated: a bad value is a ConfigError
     url = ensure_database(start_embedded_server(local_dir() / "pgdata"), DATABASE_NAME)
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
