@@ -47,5 +47,13 @@ pytest: $(BIN)/healthscore
 openapi: $(BIN)/healthscore
 	$(BIN)/healthscore api openapi --output openapi.json
 
+# Benchmarks: side-by-side ratios in one run, never timed assertions. They use their own embedded
+# PostgreSQL under .local/bench (seeded on first use) unless DATABASE_URL is set; about 2 minutes in all.
+BENCH_TENANTS ?= 2000
+bench: $(BIN)/healthscore
+	$(BIN)/python bench/scoring_batch.py --tenants $(BENCH_TENANTS)
+	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/local_pipeline.py --tenants $(BENCH_TENANTS)
+
 clean:
 	rm -rf $(VENV) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,10 @@
 """What the benchmarks share: the bench database, a fixed as-of, timing and tables.
 
 The benchmarks run on the embedded PostgreSQL of local mode, in a data folder of
-their own (`.local/bench/`, or HEALTHSCORE_LOCAL_DIR), seeded with the demo fleet
-when it is empty. DATABASE_URL, when set, is used instead; such a database is seeded
-only if it has no organizations and is never replaced.
+their own (`.local/bench/`), seeded with the demo fleet when it is empty and reseeded
+when it holds another number of tenants than --tenants. DATABASE_URL, or another
+HEALTHSCORE_LOCAL_DIR, when set, is used instead; such a database is seeded only if it
+has no organizations and is never replaced.
 
 Every bench scores as of one fixed moment (BENCH_AS_OF) with fixed run ids, so a
 rerun replaces the rows of the previous one instead of adding new ones, and the
@@ -66,8 +67,14 @@ def quiet_powertools() -> None:
 
 def bench_database(tenants: int) -> DbConnection:
     """Connect to the bench database (started if need be), migrated and seeded with `tenants` tenants."""
-    own_database = not os.environ.get("DATABASE_URL")
-    os.environ.setdefault(LOCAL_DIR_ENV, str(BENCH_LOCAL_DIR))
+    if os.environ.get("DATABASE_URL"):
+        where = "the PostgreSQL of DATABASE_URL"
+    elif os.environ.get(LOCAL_DIR_ENV):
+        where = f"the embedded PostgreSQL of {LOCAL_DIR_ENV}"
+    else:
+        where = "embedded PostgreSQL (.local/bench)"
+        os.environ[LOCAL_DIR_ENV] = str(BENCH_LOCAL_DIR)
+    own_database = where.endswith("(.local/bench)")  # the only one ever reseeded
     url = use_local_database()
     conn = connect(url)
     migrate(conn)
@@ -77,8 +84,7 @@ def bench_database(tenants: int) -> DbConnection:
         seed_fleet(conn, tenants, DEMO_SEED, BENCH_AS_OF, replace=existing > 0)
         print(f"seeded {tenants:,} demo tenants in {time.perf_counter() - started:.1f} s")
     elif existing != tenants:
-        print(f"DATABASE_URL's database holds {existing:,} organizations: benchmarking those (never reseeded)")
-    where = "embedded PostgreSQL (.local/bench)" if own_database else "the PostgreSQL of DATABASE_URL"
+        print(f"the database holds {existing:,} organizations: benchmarking those (not the bench's own: not reseeded)")
     print(f"database: {where}, {organization_count(conn):,} organizations, {len(active_ids(conn)):,} ACTIVE")
     return conn
 
@@ -96,9 +102,20 @@ def batches_of(ids: Sequence[UUID], size: int, count: int) -> list[list[UUID]]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform != "darwin" else peak / 1024 / 1024
+    """Peak resident set size of this process so far, in MiB.
+
+    On Linux, VmHWM of /proc/self/status: getrusage's ru_maxrss survives fork and exec, so a
+    child process would report its parent's peak whenever that is higher than its own.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

@@ -5,11 +5,14 @@
 Each measurement is a new `python` process that times (perf_counter) loading
 `functions/<name>/app.py` with `healthscore.local.handlers.load_handler`, i.e. the
 module-level work Lambda does in its INIT phase, and reports which heavy modules got
-imported. Median of --repeat runs. Two environments:
+imported. Median of --repeat runs. Three environments:
 
 - "layer": only what a Lambda has, the layer's requirements.txt (and what they need) plus
   the boto3 that the python3.12 runtime ships; the dev tools of `.venv` (awscrt, pyOpenSSL,
   ...) are hidden, since botocore imports them when present and that inflates its import.
+- "layer, no .pyc": the same with no bytecode but the standard library's (a private
+  PYTHONPYCACHEPREFIX), as in Lambda: `sam build` ships the layer without .pyc files and
+  /opt is read-only, so every cold start compiles it.
 - "venv": `.venv` as it is.
 
 and two tracing modes: "off" (POWERTOOLS_TRACE_DISABLED, as local runs and tests) and "on"
@@ -21,11 +24,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import site
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from benchlib import PROJECT_ROOT, print_table
@@ -202,6 +209,24 @@ def largest_imports(handler: str, env: dict[str, str], hidden: list[str], count:
     return sorted(roots, key=lambda root: -root[1])[:count]
 
 
+def bytecode_caches(work: Path) -> tuple[Path, Path]:
+    """Two PYTHONPYCACHEPREFIX folders: bytecode of every module the handlers import, and the same
+    with only the standard library's (the layer that `sam build` makes ships no .pyc files, and
+    Lambda cannot write any: /opt is read-only, so each cold start compiles the layer from source).
+    """
+    warm, cold = work / "all", work / "stdlib-only"
+    env = base_env() | {"PYTHONPYCACHEPREFIX": str(warm)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for tracing in TRACING_ENV.values():
+        for handler in HANDLERS:
+            measure(handler, "", env | tracing, [])
+    measure(None, "import boto3, psycopg", env, [])
+    shutil.copytree(warm, cold)
+    for tree in {*site.getsitepackages(), str(PROJECT_ROOT)}:
+        shutil.rmtree(cold / tree.lstrip(os.sep), ignore_errors=True)
+    return warm, cold
+
+
 def main() -> None:
     import argparse
 
@@ -209,44 +234,54 @@ def main() -> None:
     args.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is shown (default 3)")
     options = args.parse_args()
     hidden = hidden_modules()
-    envs = {"layer": hidden, "venv": []}
     print(f"layer environment: {len(hidden)} top-level modules of .venv hidden (e.g. {', '.join(hidden[:6])}, ...)")
+    with tempfile.TemporaryDirectory(prefix="healthscore-bench-") as work:
+        warm, cold = bytecode_caches(Path(work))
+        settings = {  # name -> (hidden modules, bytecode cache)
+            "layer": (hidden, warm),
+            "no .pyc": (hidden, cold),
+            "venv": ([], warm),
+        }
+        baselines = {
+            "python, nothing imported": "pass",
+            "import psycopg": "import psycopg",
+            "import boto3": "import boto3",
+            "Powertools Tracer()": "from aws_lambda_powertools import Tracer; Tracer()",
+        }
+        plan: list[tuple[str, str | None, str, str]] = []  # (label, handler, code, tracing)
+        plan += [(what, None, code, "-") for what, code in baselines.items() if "Tracer" not in what]
+        plan += [("Powertools Tracer()", None, baselines["Powertools Tracer()"], t) for t in ("off", "on")]
+        plan += [(f"handler {h}", h, "", t) for h in HANDLERS for t in ("off", "on")]
+        results: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for label, handler, code, tracing in plan:
+            for name, (env_hidden, cache) in settings.items():
+                if name == "no .pyc" and tracing == "off":
+                    continue  # shown for the Lambda-like case only
+                env = base_env() | TRACING_ENV["off" if tracing == "-" else tracing]
+                env |= {"PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
+                results[(label, tracing, name)] = median_of(options.repeat, handler, code, env, env_hidden)
+        heaviest = largest_imports(
+            "scorer",
+            base_env() | TRACING_ENV["on"] | {"PYTHONPYCACHEPREFIX": str(warm), "PYTHONDONTWRITEBYTECODE": "1"},
+            hidden,
+            6,
+        )
 
-    baselines = {
-        "python, nothing imported": "pass",
-        "import psycopg": "import psycopg",
-        "import boto3": "import boto3",
-        "Powertools Tracer()": "from aws_lambda_powertools import Tracer; Tracer()",
-    }
-    results: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for what, code in baselines.items():
-        modes = ("off", "on") if "Tracer" in what else ("off",)
-        for tracing in modes:
-            for env_name, env_hidden in envs.items():
-                env = base_env() | TRACING_ENV[tracing]
-                results[(what, tracing, env_name)] = median_of(options.repeat, None, code, env, env_hidden)
-    for handler in HANDLERS:
-        for tracing in ("off", "on"):
-            for env_name, env_hidden in envs.items():
-                env = base_env() | TRACING_ENV[tracing]
-                results[(handler, tracing, env_name)] = median_of(options.repeat, handler, "", env, env_hidden)
-
-    boto3_ms = results[("import boto3", "off", "layer")]["ms"]
+    boto3_ms = results[("import boto3", "-", "layer")]["ms"]
     rows: list[list[object]] = []
-    for (what, tracing, env_name), layer in results.items():
-        if env_name != "layer":
-            continue
-        venv = results[(what, tracing, "venv")]
-        label = f"handler {what}" if what in HANDLERS else what
+    for label, _, _, tracing in plan:
+        layer = results[(label, tracing, "layer")]
+        no_pyc = results.get((label, tracing, "no .pyc"))
         modules = layer["modules"]
         rows.append(
             [
                 label,
-                tracing if what in HANDLERS or "Tracer" in what else "-",
+                tracing,
                 layer["ms"],
                 f"{layer['ms'] / boto3_ms:.2f}x",
                 layer["wall_ms"],
-                venv["ms"],
+                no_pyc["ms"] if no_pyc else "-",
+                results[(label, tracing, "venv")]["ms"],
                 "yes" if modules["boto3"] else "no",
                 "yes" if modules["botocore.client"] else "no",
                 "yes" if modules["aws_xray_sdk"] else "no",
@@ -257,20 +292,22 @@ def main() -> None:
         [
             "what",
             "tracing",
-            "import ms (layer)",
+            "layer",
             "vs boto3",
-            "process ms (layer)",
-            "import ms (venv)",
+            "process",
+            "layer, no .pyc",
+            "venv",
             "boto3 imported",
             "botocore.client",
             "aws_xray_sdk",
         ],
         rows,
     )
-    print('("process ms" is the whole child process: interpreter start, the import, exit)')
-
-    env = base_env() | TRACING_ENV["on"]
-    heaviest = largest_imports("scorer", env, hidden, 6)
+    print(
+        "layer: only the layer's requirements and the runtime's boto3; no .pyc: the same, compiled from source as\n"
+        "the layer of `sam build` is in Lambda; venv: .venv as it is; process: the whole child process (layer);\n"
+        'tracing "on" is Lambda with Tracing: Active, "off" is POWERTOOLS_TRACE_DISABLED (local runs, tests)'
+    )
     print_table(
         "scorer, tracing on, layer: heaviest top-level imports (python -X importtime, cumulative ms)",
         ["module", "ms"],

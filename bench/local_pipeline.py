@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/local_pipeline.py [--tenants 2000] [--batches 100] [--estimate-tenants 10000]
 
-- fan-out: the fan-out handler invoked once with the schedule's event, against the local SQS
-  endpoint (moto), every ACTIVE tenant of the bench fleet; its time is scaled to 1,000 tenants.
-  The queue is drained concurrently by a receive-and-delete consumer in another process (no
-  scoring), as in AWS, where the scorer consumes while the fan-out sends; moto slows down per
-  message as its queue grows, which AWS SQS does not. `--no-drain` leaves the queue to grow.
+- fan-out: the fan-out handler invoked once with the schedule's event over every ACTIVE tenant
+  of the bench fleet; its time is scaled to 1,000 tenants. Twice:
+  1. against the local SQS endpoint (moto), the queue drained concurrently by a receive-and-
+     delete consumer in another process (no scoring), sends held while more than 100 messages
+     wait, as `healthscore run nightly` does (moto slows down per message as its queue grows;
+     AWS SQS does not). `--no-drain`: nothing consumes, the queue grows.
+  2. with SendMessageBatch answered in-process (a botocore hook): the handler's own cost
+     (database pages, messages, boto3 serialization and signing) without any service time.
 - scorer: the scorer handler alone, SQS-free: events built with `sqs_event` from messages of
   the real shape, batches of 10 (the template's BatchSize), for both message types. The first
   invocation (it opens the database connection) is shown apart from the steady ones.
@@ -20,6 +23,8 @@ Lambda's: arm64 Lambda at 512 MB gets a fraction of a vCPU, and the database is 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -42,12 +47,13 @@ from benchlib import (
 )
 
 from healthscore.dal.connection import connect
-from healthscore.local.template_settings import load_template, queue_settings
+from healthscore.local.template_settings import QueueSettings, load_template, queue_settings
 from healthscore.models.messages import MessageType, ScoringMessage
 
 BATCH_SIZE = 10
 DUMMY_QUEUE_URL = "http://127.0.0.1:9/000000000000/healthscore-scoring"  # the scorer never calls SQS here
 DRAIN_IDLE_SECONDS = 20
+HIGH_WATER = 100  # what the local pipeline allows at its default concurrency: 2 x 5 x 10
 
 # List prices, us-east-1, arm64 (USD). Free tiers: Lambda 1M requests and 400,000 GB-s a month,
 # SQS 1M requests a month, EventBridge Scheduler 14M invocations a month.
@@ -59,24 +65,32 @@ NIGHTLY_JOBS: tuple[MessageType, ...] = ("record-metrics", "calculate-score")
 
 
 # ----------------------------------------------------------------------------- child: fan-out
-def run_fanout(drain: bool) -> dict[str, Any]:
-    from healthscore.aws.clients import reset_clients
+def run_fanout(mode: str, settings: QueueSettings) -> dict[str, Any]:
+    """One fan-out invocation. mode: "drain" or "no-drain" (moto), or "stub" (SQS answered in-process)."""
+    from healthscore.aws.clients import reset_clients, sqs_client
     from healthscore.local.handlers import load_handler
     from healthscore.local.lambda_context import LocalLambdaContext
-    from healthscore.local.sqs_server import start_local_sqs
+    from healthscore.local.pipeline import hold_sends_while_backlogged
+    from healthscore.local.sqs_server import start_local_sqs, use_local_credentials
 
-    queues = start_local_sqs()  # moto in its own process; SCORING_QUEUE_URL etc. set in os.environ
-    reset_clients()  # the handler creates its own SQS client, in its invocation, as in Lambda
+    if mode == "stub":
+        use_local_credentials("http://127.0.0.1:9")  # never contacted: every call is answered below
+        os.environ["SCORING_QUEUE_URL"] = DUMMY_QUEUE_URL
+        sqs_client().meta.events.register("before-send.sqs.SendMessageBatch", answer_send_message_batch)
+    else:
+        start_local_sqs(settings)  # moto in its own process; SCORING_QUEUE_URL etc. set in os.environ
+        reset_clients()  # a fresh client for the handler, not the one that created the queues
     with connect() as conn:
         tenants = len(active_ids(conn))
     drainer = None
-    if drain:
+    if mode == "drain":
         drainer = subprocess.Popen(
             [sys.executable, __file__, "--role", "drain", "--expect", str(tenants)],
             stdout=subprocess.PIPE,
             text=True,
         )
-    rss_before = peak_rss_mb()
+        # As `healthscore run nightly` does: sends wait while more than HIGH_WATER messages are queued.
+        hold_sends_while_backlogged(os.environ["SCORING_QUEUE_URL"], HIGH_WATER)
     started = time.perf_counter()
     handler = load_handler("fanout").lambda_handler
     init = time.perf_counter() - started
@@ -90,19 +104,45 @@ def run_fanout(drain: bool) -> dict[str, Any]:
         out, _ = drainer.communicate(timeout=600)
         drained = int(out.strip() or 0)
     return {
+        "mode": mode,
         "tenants": answer["tenantCount"],
-        "active": tenants,
         "init_ms": init * 1000,
         "seconds": seconds,
         "drained": drained,
-        "rss_before_mb": rss_before,
         "rss_peak_mb": peak_rss_mb(),
-        "endpoint": queues.endpoint_url,
     }
 
 
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def answer_send_message_batch(request: Any, **_: Any) -> Any:
+    """SendMessageBatch answered in-process: every entry accepted, no network, no service time."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    entries = json.loads(request.body)["Entries"]
+    successful = [
+        {
+            "Id": entry["Id"],
+            "MessageId": str(uuid.uuid4()),
+            "MD5OfMessageBody": hashlib.md5(entry["MessageBody"].encode()).hexdigest(),
+        }
+        for entry in entries
+    ]
+    body = json.dumps({"Successful": successful, "Failed": []}).encode()
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/x-amz-json-1.0"
+    headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    return AWSResponse(request.url, 200, headers, _Body(body))
+
+
 def run_drain(expect: int) -> int:
-    """Receive and delete until `expect` messages are gone (or the queue stays empty a while)."""
+    """Receive and delete (no scoring) until `expect` messages are gone, or the queue stays empty a while."""
     from healthscore.aws.clients import sqs_client
 
     sqs = sqs_client()
@@ -196,32 +236,40 @@ def memory_sizes() -> dict[str, int]:
     }
 
 
-def estimate(fanout_ms_per_1000: float, scorer_ms: dict[str, float], init_ms: dict[str, float], tenants: int) -> None:
-    """Print the cost of one nightly run (both jobs) with the arithmetic."""
+def estimate(
+    fanout_ms_per_1000: float,
+    scorer_ms: dict[str, float],
+    init_ms: dict[str, float],
+    tenants: int,
+    quiet: bool = False,
+) -> float:
+    """The cost in USD of one nightly run (both jobs); printed with its arithmetic unless `quiet`."""
+    lines: list[str] = []
     memory = memory_sizes()
     concurrency = queue_settings().max_concurrency
     fan_gb, score_gb = memory["FanoutFunction"] / 1024, memory["ScorerFunction"] / 1024
     batches = math.ceil(tenants / BATCH_SIZE)
     jobs = len(NIGHTLY_JOBS)
-    print(f"\ncost of one nightly run at {tenants:,} tenants: {jobs} jobs (record-metrics, calculate-scores)")
+    lines.append(f"\ncost of one nightly run at {tenants:,} tenants: {jobs} jobs (record-metrics, calculate-scores)")
     fan_s = fanout_ms_per_1000 * tenants / 1000 / 1000
     fan_gbs = jobs * fan_s * fan_gb
-    print(
-        f"  fan-out  : {jobs} invocations x {fan_s:.1f} s x {fan_gb:g} GB = {fan_gbs:,.2f} GB-s"
-        f"  ({fanout_ms_per_1000:,.0f} ms per 1,000 tenants)"
+    lines.append(
+        f"  fan-out : {jobs} invocations x {fan_s:.2f} s x {fan_gb:g} GB = {fan_gbs:,.2f} GB-s"
+        f" ({fanout_ms_per_1000:,.0f} ms per 1,000 tenants)"
     )
     score_gbs = 0.0
     for job in NIGHTLY_JOBS:
         gbs = batches * scorer_ms[job] / 1000 * score_gb
         score_gbs += gbs
-        print(
-            f"  scorer   : {batches:,} invocations x {scorer_ms[job]:.1f} ms x {score_gb:g} GB"
-            f" = {gbs:,.2f} GB-s ({job})"
+        lines.append(
+            f"  scorer  : {batches:,} invocations x {scorer_ms[job]:.0f} ms x {score_gb:g} GB = {gbs:,.2f} GB-s"
+            f" ({job}; p95 rounded up to the billed ms)"
         )
     init_gbs = jobs * (init_ms["fanout"] / 1000 * fan_gb + concurrency * init_ms["scorer"] / 1000 * score_gb)
-    print(
-        f"  INIT     : {jobs} x (1 fan-out x {init_ms['fanout']:.0f} ms x {fan_gb:g} GB + {concurrency} scorers"
-        f" x {init_ms['scorer']:.0f} ms x {score_gb:g} GB) = {init_gbs:,.2f} GB-s (cold starts, billed since 2025-08)"
+    lines.append(
+        f"  INIT    : {jobs} x (1 fan-out x {init_ms['fanout']:.0f} ms x {fan_gb:g} GB + {concurrency} scorers"
+        f" x {init_ms['scorer']:.0f} ms x {score_gb:g} GB) = {init_gbs:,.2f} GB-s (cold starts are billed;"
+        " imports with .pyc here, bench/cold_start.py shows them without, as sam build ships the layer)"
     )
     gb_seconds = fan_gbs + score_gbs + init_gbs
     invocations = jobs * (1 + batches)
@@ -231,15 +279,21 @@ def estimate(fanout_ms_per_1000: float, scorer_ms: dict[str, float], init_ms: di
     sqs = sqs_requests * SQS_REQUEST
     scheduler = jobs * SCHEDULER_INVOCATION
     total = lambda_compute + lambda_requests + sqs + scheduler
-    rows = [
-        ["Lambda compute", f"{gb_seconds:,.1f} GB-s x ${LAMBDA_GB_SECOND}", _usd(lambda_compute)],
-        ["Lambda requests", f"{invocations:,} x $0.20/1M", _usd(lambda_requests)],
-        ["SQS requests", f"{sqs_requests:,} (send, receive, delete; 10 a call) x $0.40/1M", _usd(sqs)],
-        ["EventBridge Scheduler", f"{jobs} x $1.00/1M", _usd(scheduler)],
-        ["total per night", "", _usd(total)],
-        ["total per 30 nights", "", _usd(total * 30)],
-    ]
-    print_table("list prices, us-east-1, arm64, before free tiers (USD)", ["item", "arithmetic", "USD"], rows)
+    if not quiet:
+        print("\n".join(lines))
+        print_table(
+            "list prices, us-east-1, arm64, before free tiers (USD)",
+            ["item", "arithmetic", "USD"],
+            [
+                ["Lambda compute", f"{gb_seconds:,.1f} GB-s x ${LAMBDA_GB_SECOND}", _usd(lambda_compute)],
+                ["Lambda requests", f"{invocations:,} x $0.20/1M", _usd(lambda_requests)],
+                ["SQS requests", f"{sqs_requests:,} (send, receive, delete; 10 a call) x $0.40/1M", _usd(sqs)],
+                ["EventBridge Scheduler", f"{jobs} x $1.00/1M", _usd(scheduler)],
+                ["total per night", "", _usd(total)],
+                ["total per 30 nights", "", _usd(total * 30)],
+            ],
+        )
+    return total
 
 
 def _usd(value: float) -> str:
@@ -254,13 +308,16 @@ def main() -> None:
     args.add_argument("--role", choices=["fanout", "drain", "scorer"], help=argparse.SUPPRESS)
     args.add_argument("--job", choices=NIGHTLY_JOBS, help=argparse.SUPPRESS)
     args.add_argument("--expect", type=int, help=argparse.SUPPRESS)
+    args.add_argument("--fanout-mode", choices=["drain", "no-drain", "stub"], help=argparse.SUPPRESS)
+    args.add_argument("--queue-settings", help=argparse.SUPPRESS)  # JSON: the child need not read the template
     options = args.parse_args()
     quiet_powertools()
     if options.role == "drain":
         print(run_drain(options.expect))
         return
     if options.role == "fanout":
-        print(json.dumps(run_fanout(not options.no_drain)))
+        settings = QueueSettings(**json.loads(options.queue_settings))
+        print(json.dumps(run_fanout(options.fanout_mode, settings)))
         return
     if options.role == "scorer":
         result = run_scorer(options.job, options.batches)
@@ -268,30 +325,43 @@ def main() -> None:
         return
 
     bench_database(options.tenants)  # DATABASE_URL is now set for the children
-    fanout = child("fanout", *(["--no-drain"] if options.no_drain else []))
+    modes = ("no-drain" if options.no_drain else "drain", "stub")
+    template_queues = json.dumps(dataclasses.asdict(queue_settings()))
+    fanouts = {mode: child("fanout", "--fanout-mode", mode, "--queue-settings", template_queues) for mode in modes}
     scorers = {job: child("scorer", "--job", job, "--batches", str(options.batches)) for job in NIGHTLY_JOBS}
 
-    per_1000 = fanout["seconds"] * 1000 / max(1, fanout["tenants"]) * 1000
-    consumed = "not consumed" if options.no_drain else f"drained concurrently ({fanout['drained']:,} received+deleted)"
+    labels = {
+        "drain": "local SQS (moto), drained concurrently, sends held above 100 queued",
+        "no-drain": "local SQS (moto), queue not consumed",
+        "stub": "SQS answered in-process (client side only)",
+    }
+    per_1000 = {mode: f["seconds"] * 1e6 / max(1, f["tenants"]) for mode, f in fanouts.items()}
+    moto_mode = modes[0]
     print_table(
-        f"fan-out handler against local SQS (moto), queue {consumed}",
-        ["tenants", "seconds", "ms per 1,000 tenants", "ms per tenant", "import ms", "peak RSS MB"],
+        "fan-out handler, one invocation over every ACTIVE tenant (calculate-scores)",
+        ["SQS", "tenants", "seconds", "ms per 1,000 tenants", "ratio", "import ms", "peak RSS MB"],
         [
             [
-                fanout["tenants"],
-                fanout["seconds"],
-                per_1000,
-                per_1000 / 1000,
-                fanout["init_ms"],
-                fanout["rss_peak_mb"],
+                labels[mode],
+                f["tenants"],
+                f["seconds"],
+                per_1000[mode],
+                f"{per_1000[mode] / per_1000['stub']:.1f}x",
+                f["init_ms"],
+                f["rss_peak_mb"],
             ]
+            for mode, f in fanouts.items()
         ],
     )
+    if fanouts[moto_mode]["drained"] is not None:
+        print(f"(the drainer, another process, received and deleted {fanouts[moto_mode]['drained']:,} messages)")
     rows: list[list[object]] = []
     steady_means: dict[str, float] = {}
+    billed_ms: dict[str, float] = {}  # p95, rounded up to Lambda's 1 ms billing granularity
     for job, result in scorers.items():
         mean, median, p95 = summary_ms(result["steady"])
         steady_means[job] = mean
+        billed_ms[job] = math.ceil(p95)
         rows.append(
             [
                 job,
@@ -329,11 +399,11 @@ def main() -> None:
         rows,
     )
     print("(RSS start: this process before the handler's import, with psycopg already loaded for the set-up)")
-    estimate(
-        per_1000,
-        steady_means,
-        {"fanout": fanout["init_ms"], "scorer": scorers["calculate-score"]["init_ms"]},
-        options.estimate_tenants,
+    init_ms = {"fanout": fanouts[moto_mode]["init_ms"], "scorer": scorers["calculate-score"]["init_ms"]}
+    estimate(per_1000[moto_mode], billed_ms, init_ms, options.estimate_tenants)
+    client_only = estimate(per_1000["stub"], billed_ms, init_ms, options.estimate_tenants, quiet=True)
+    print(
+        f"with the fan-out at its client-side pace ({per_1000['stub']:,.0f} ms per 1,000): {_usd(client_only)} a night"
     )
 
 

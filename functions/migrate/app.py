@@ -15,13 +15,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthscore.aws.custom_resource import is_custom_resource_event, run_custom_resource
 from healthscore.dal.connection import get_connection
-from healthscore.dal.migrate import migrate
+from healthscore.dal.migrate import migrate, migrations_to_skip
 
 logger = Logger()
 
 
 def apply_migrations() -> list[str]:
-    applied = migrate(get_connection())
+    applied = migrate(get_connection(), skip=migrations_to_skip())
     logger.info("migrations applied" if applied else "schema is up to date", extra={"applied": applied})
     return applied
 

@@ -49,3 +49,28 @@ def test_an_applied_file_that_changed_is_refused(conn: DbConnection, tmp_path: P
     (tmp_path / "0001_x.sql").write_text("CREATE TABLE x (id bigint);")
     with pytest.raises(MigrationError, match=r"0001_x\.sql: already applied, but the file has changed"):
         migrate(conn, migrations_in(tmp_path))
+
+
+def test_the_source_tables_migration_can_be_skipped(
+    pg_admin_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the platform's database: 0001 is recorded, not run; the service's tables are created."""
+    from healthscore.cli.main import main
+    from healthscore.config import get_settings
+    from healthscore.local.embedded_db import ensure_database
+
+    url = ensure_database(pg_admin_url, "healthscore_migrate_skip_source")
+    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+
+        assert main(["db", "migrate", "--skip-source-tables"]) == 0
+
+        assert "0001_source_tables.sql" not in capsys.readouterr().out
+        assert tables(conn) >= RESULT_TABLES
+        assert not SOURCE_TABLES & tables(conn)
+        versions = {r["version"] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+        assert versions == {m.version for m in bundled_migrations()}
+        assert migrate(conn) == []  # and a later plain migrate does not run it either
+    get_settings.cache_clear()

@@ -51,7 +51,7 @@ REQUIRED_ENVIRONMENT = {
     "ScorerFunction": DB | {"DEAD_LETTER_QUEUE_URL", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
     "ApiFunction": DB | {"SCORING_QUEUE_URL", "FANOUT_FUNCTION_NAME", "IAM_ROLE_MAP", "HEALTH_WEIGHTS"},
     "AuthorizerFunction": {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "ROLES_CLAIM"},
-    "MigrateFunction": DB,
+    "MigrateFunction": DB | {"SKIP_SOURCE_TABLES_MIGRATION"},
 }
 HANDLER_DIRS = {
     "FanoutFunction": "fanout",

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     iam_role_map: dict[str, list[Role]] = {}
     health_weights: HealthWeights = HEALTH_WEIGHTS
     risk_event_bus_name: str | None = None
+    # The source tables belong to the platform's database there: do not create them.
+    skip_source_tables_migration: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -16,7 +16,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
+from healthscore.config import get_settings
+
 MIGRATIONS_PACKAGE = "healthscore.dal.migrations"
+# The platform's own tables: a deployment against the platform's database, where another
+# role owns them, skips this file (it is recorded as applied without being run).
+SOURCE_TABLES_MIGRATION = "0001_source_tables.sql"
 LOCK_ID = 7_412_001  # pg_advisory_lock key for migrations
 
 
@@ -46,8 +51,13 @@ def migrations_in(folder: Path) -> list[Migration]:
     return [Migration(p.name, p.read_text()) for p in sorted(folder.glob("*.sql"))]
 
 
-def migrate(conn: psycopg.Connection[Any], migrations: list[Migration] | None = None) -> list[str]:
-    """Apply what is not applied yet; return the versions applied now."""
+def migrate(
+    conn: psycopg.Connection[Any], migrations: list[Migration] | None = None, skip: frozenset[str] = frozenset()
+) -> list[str]:
+    """Apply what is not applied yet; return the versions applied now.
+
+    A version in `skip` is recorded as applied without being run (and not returned).
+    """
     pending = bundled_migrations() if migrations is None else migrations
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -66,7 +76,8 @@ def migrate(conn: psycopg.Connection[Any], migrations: list[Migration] | None = 
                     if row[0] != migration.checksum:
                         raise MigrationError(f"{migration.version}: already applied, but the file has changed since")
                     continue
-                cur.execute(migration.sql.encode())
+                if migration.version not in skip:
+                    cur.execute(migration.sql.encode())
                 cur.execute(
                     "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
                     (migration.version, migration.checksum),
@@ -74,5 +85,13 @@ def migrate(conn: psycopg.Connection[Any], migrations: list[Migration] | None = 
         except psycopg.Error as exc:
             reason = exc.diag.message_primary or str(exc)
             raise MigrationError(f"{migration.version}: {reason}; nothing of it was applied") from exc
-        applied_now.append(migration.version)
+        if migration.version not in skip:
+            applied_now.append(migration.version)
     return applied_now
+
+
+def migrations_to_skip(skip_source_tables: bool = False) -> frozenset[str]:
+    """What this deployment skips: the source tables, when asked or configured."""
+    if skip_source_tables or get_settings().skip_source_tables_migration:
+        return frozenset({SOURCE_TABLES_MIGRATION})
+    return frozenset()
