@@ -27,7 +27,7 @@ lint: $(BIN)/healthscore
 # The handlers are checked one by one: each is a module named `app` outside any package.
 typecheck: $(BIN)/healthscore
 	$(BIN)/mypy
-	$(BIN)/mypy tests
+	$(BIN)/mypy tests bench
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 
 # The AWS template: cfn-lint and `sam validate --lint` must report nothing, and `sam build` (no container:

@@ -11,8 +11,8 @@ imported. Median of --repeat runs. Three environments:
   the boto3 that the python3.12 runtime ships; the dev tools of `.venv` (awscrt, pyOpenSSL,
   ...) are hidden, since botocore imports them when present and that inflates its import.
 - "layer, no .pyc": the same with no bytecode but the standard library's (a private
-  PYTHONPYCACHEPREFIX), as in Lambda: `sam build` ships the layer without .pyc files and
-  /opt is read-only, so every cold start compiles it.
+  PYTHONPYCACHEPREFIX): a layer shipped without .pyc, where every cold start compiles it
+  (/opt is read-only). The layer built by layers/shared/Makefile ships its .pyc.
 - "venv": `.venv` as it is.
 
 and two tracing modes: "off" (POWERTOOLS_TRACE_DISABLED, as local runs and tests) and "on"
@@ -211,7 +211,7 @@ def largest_imports(handler: str, env: dict[str, str], hidden: list[str], count:
 
 def bytecode_caches(work: Path) -> tuple[Path, Path]:
     """Two PYTHONPYCACHEPREFIX folders: bytecode of every module the handlers import, and the same
-    with only the standard library's (the layer that `sam build` makes ships no .pyc files, and
+    with only the standard library's (as a layer without .pyc files would, and
     Lambda cannot write any: /opt is read-only, so each cold start compiles the layer from source).
     """
     warm, cold = work / "all", work / "stdlib-only"

@@ -269,7 +269,7 @@ def estimate(
     lines.append(
         f"  INIT    : {jobs} x (1 fan-out x {init_ms['fanout']:.0f} ms x {fan_gb:g} GB + {concurrency} scorers"
         f" x {init_ms['scorer']:.0f} ms x {score_gb:g} GB) = {init_gbs:,.2f} GB-s (cold starts are billed;"
-        " imports with .pyc here, bench/cold_start.py shows them without, as sam build ships the layer)"
+        " imports with .pyc here, bench/cold_start.py shows them without .pyc too)"
     )
     gb_seconds = fan_gbs + score_gbs + init_gbs
     invocations = jobs * (1 + batches)

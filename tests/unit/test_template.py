@@ -165,11 +165,16 @@ def test_every_function_runs_python_312_on_arm64_with_tracing_and_the_shared_lay
     assert set(functions()) == set(HANDLER_DIRS)
 
 
-def test_the_shared_layer_is_built_by_sam_for_arm64() -> None:
+def test_the_shared_layer_is_built_by_sam_for_arm64_with_its_bytecode() -> None:
     layer = resources()["SharedLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/shared/"
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    build = (ROOT / "layers" / "shared" / "Makefile").read_text()
+    assert "build-SharedLayer:" in build
+    assert "--python-version 3.12" in build
+    assert "aarch64" in build
+    assert "compileall" in build
     assert (ROOT / "layers/shared/requirements.txt").is_file()
     assert (ROOT / "layers/shared/healthscore/__init__.py").is_file()
 
