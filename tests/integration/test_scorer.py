@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from handlers import lambda_context, load_handler
@@ -165,3 +166,25 @@ def test_the_batch_publishes_its_counts_and_duration_as_metrics(
     assert (emf["TenantsScored"], emf["TenantsSkipped"], emf["PoisonMessages"]) == ([1.0], [1.0], [1.0])
     assert emf["ScoredLowRisk"] == [1.0]
     assert emf["BatchDuration"][0] > 0
+
+
+def test_the_sample_events_score_their_tenants_and_divert_their_poison(
+    conn: DbConnection, queues: LocalQueues, events_dir: Path
+) -> None:
+    """events/sqs_scoring_batch.json and events/sqs_dlq_replay.json, as `sam local invoke -e` sends them."""
+    batch = json.loads((events_dir / "sqs_scoring_batch.json").read_text())
+    replay = json.loads((events_dir / "sqs_dlq_replay.json").read_text())
+    bodies = [json.loads(r["body"]) for r in batch["Records"] + replay["Records"] if r["body"].startswith("{")]
+    tenants = {UUID(body["organizationId"]) for body in bodies}
+    for org in tenants:
+        add_scorable_tenant(conn, AS_OF, org_id=org)
+    handler = load_handler("scorer").lambda_handler
+
+    assert handler(batch, lambda_context()) == {"batchItemFailures": []}
+    assert handler(replay, lambda_context()) == {"batchItemFailures": []}  # a replayed message: same row again
+
+    rows = scores(conn)
+    assert {row["organization_id"] for row in rows} == tenants
+    assert {(row["score_date"], row["run_id"]) for row in rows} == {(AS_OF.date(), bodies[0]["runId"])}
+    [dead] = drain(queues.dead_letter_queue_url)
+    assert dead["Body"] == batch["Records"][2]["body"]
