@@ -8,7 +8,7 @@ from typing import Any
 from healthscore.core.metrics import change_pct, daily_metrics
 from healthscore.dal import metrics, usage
 from healthscore.dal.connection import DbConnection
-from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest, by_as_of, inactive_reason, record_outcomes
+from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest, by_as_of, record_outcomes, workable
 
 
 def record_metrics(conn: DbConnection, requests: list[TenantRequest]) -> list[TenantOutcome]:
@@ -23,12 +23,7 @@ def _record_group(conn: DbConnection, as_of: datetime, group: list[TenantRequest
     previous = metrics.previous_values(conn, ids, metric_date)
     rows: dict[tuple[Any, str], dict[str, Any]] = {}
     results: list[TenantOutcome] = []
-    for request in group:
-        tenant = tenants.get(request.organization_id)
-        reason = inactive_reason(tenant)
-        if tenant is None or reason is not None:
-            results.append(TenantOutcome(request.organization_id, request.run_id, "skipped", reason))
-            continue
+    for request, tenant in workable(group, tenants, results):
         for metric_type, value in daily_metrics(tenant.inputs).items():
             previous_value = previous.get((tenant.organization_id, metric_type))
             rows[(tenant.organization_id, metric_type)] = {
@@ -40,7 +35,7 @@ def _record_group(conn: DbConnection, as_of: datetime, group: list[TenantRequest
                 "change_pct": change_pct(value, previous_value),
                 "run_id": request.run_id,
             }
-        results.append(TenantOutcome(request.organization_id, request.run_id, "recorded"))
+        results.append(TenantOutcome(tenant.organization_id, request.run_id, "recorded"))
     with conn.transaction():
         metrics.upsert_metrics(conn, list(rows.values()))
         record_outcomes(conn, results)

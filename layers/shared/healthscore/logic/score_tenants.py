@@ -17,6 +17,7 @@ from healthscore.logic.tenant_requests import (
     by_as_of,
     inactive_reason,
     record_outcomes,
+    workable,
 )
 
 
@@ -36,21 +37,15 @@ def _score_group(
     before = scores.scores_before(conn, ids, score_date)
     same_day = scores.scores_on(conn, ids, score_date)
     results: list[TenantOutcome] = []
-    for request in group:
-        tenant = tenants.get(request.organization_id)
-        reason = skip_reason(tenant)
-        if tenant is None or reason is not None:
-            results.append(TenantOutcome(request.organization_id, request.run_id, "skipped", reason))
-            continue
+    for request, tenant in workable(group, tenants, results, skip_reason):
         previous = before.get(tenant.organization_id)
-        row = score_row(tenant, request, weights, previous)
         replaced = same_day.get(tenant.organization_id)
         results.append(
             TenantOutcome(
                 tenant.organization_id,
                 request.run_id,
                 "scored",
-                row=row,
+                row=score_row(tenant, request, weights, previous),
                 previous=previous,
                 replaced_risk=replaced["risk_level"] if replaced else None,
             )

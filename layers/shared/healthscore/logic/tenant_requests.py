@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -54,6 +55,26 @@ def inactive_reason(tenant: TenantUsage | None) -> str | None:
     if tenant.status != "ACTIVE":
         return f"organization is {tenant.status}"
     return None
+
+
+def workable(
+    group: list[TenantRequest],
+    tenants: dict[UUID, TenantUsage],
+    outcomes: list[TenantOutcome],
+    reason_to_skip: Callable[[TenantUsage | None], str | None] = inactive_reason,
+) -> Iterator[tuple[TenantRequest, TenantUsage]]:
+    """The requests to work on, with their tenant, in order.
+
+    Each other request gets its "skipped" outcome (with the reason) appended to `outcomes`
+    in its place, so the outcomes keep the order of the requests.
+    """
+    for request in group:
+        tenant = tenants.get(request.organization_id)
+        reason = reason_to_skip(tenant)
+        if tenant is None or reason is not None:
+            outcomes.append(TenantOutcome(request.organization_id, request.run_id, "skipped", reason))
+        else:
+            yield request, tenant
 
 
 def record_outcomes(conn: DbConnection, outcomes: list[TenantOutcome]) -> None:
