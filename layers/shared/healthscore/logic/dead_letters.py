@@ -96,10 +96,10 @@ def _dead_letter(raw: dict[str, Any]) -> DeadLetter:
     )
 
 
-def receive_all(queue_url: str, limit: int | None = None) -> Iterator[DeadLetter]:
-    """Every message of the queue once (until a receive brings nothing new), at most `limit`."""
+def receive_all(queue_url: str) -> Iterator[DeadLetter]:
+    """Every message of the queue once (until a receive brings nothing new)."""
     seen: set[str] = set()
-    while limit is None or len(seen) < limit:
+    while True:
         response = sqs_client().receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=10,

@@ -26,7 +26,7 @@ def new_run_id(job: Job, as_of: datetime) -> str:
     return f"{job}-{as_of:%Y%m%dT%H%M%SZ}-{uuid4().hex[:8]}"
 
 
-def fan_out(conn: DbConnection, request: FanoutRequest, queue_url: str, page_size: int = PAGE_SIZE) -> FanoutSummary:
+def fan_out(conn: DbConnection, request: FanoutRequest, queue_url: str) -> FanoutSummary:
     """Record the run, enqueue every ACTIVE tenant, and fail loudly if any was not enqueued.
 
     A re-run with the same runId is safe: scoring is idempotent per tenant and day.
