@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from factories import add_org, add_users
 
 from healthscore.dal.connection import DbConnection
+from healthscore.local.sqs_server import free_port
 
 PREFIX = "/api/v1/internal/client-health"
 STARTUP_SECONDS = 60
@@ -28,12 +28,6 @@ STARTUP_SECONDS = 60
 
 def healthscore(*args: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "healthscore.cli.main", *args], env=env, text=True, **kwargs)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def call(url: str, token: str | None = None, method: str = "GET") -> tuple[int, Any]:

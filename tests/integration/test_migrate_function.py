@@ -4,11 +4,9 @@ CloudFormation's pre-signed ResponseURL."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,33 +18,21 @@ from handlers import load_handler
 from healthscore.aws import custom_resource
 from healthscore.aws.custom_resource import ResponseNotSentError, response_document, run_custom_resource
 from healthscore.config import get_settings
-from healthscore.dal.connection import reset_connection
+from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import bundled_migrations
+from healthscore.local.lambda_context import LocalLambdaContext
+from healthscore.local.sqs_server import free_port
 
-Connection = psycopg.Connection[dict[str, Any]]
 ALL_VERSIONS = [m.version for m in bundled_migrations()]
 
 
-@dataclass
-class Context:
+def migrate_context(timeout_seconds: float = 300) -> LocalLambdaContext:
     """The Lambda context as the migrate function sees it."""
-
-    timeout_seconds: float = 300
-    function_name: str = "healthscore-test-MigrateFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:healthscore-test-MigrateFunction"
-    aws_request_id: str = "6f1f0c4e-7d55-4a43-9a57-3d8c8d1e2f30"
-    log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef0123456789abcdef"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return LocalLambdaContext(
+        "healthscore-test-MigrateFunction",
+        timeout_seconds=timeout_seconds,
+        log_stream_name="2026/11/28/[$LATEST]0123456789abcdef0123456789abcdef",
+    )
 
 
 def custom_resource_event(events_dir: Path, response_url: str, request_type: str = "Create", **extra: Any) -> Any:
@@ -55,13 +41,13 @@ def custom_resource_event(events_dir: Path, response_url: str, request_type: str
     return event
 
 
-def tables(conn: Connection) -> set[str]:
+def tables(conn: DbConnection) -> set[str]:
     rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
     return {row["tablename"] for row in rows}
 
 
 @pytest.fixture
-def empty_database(database_url: str, conn: Connection) -> Connection:
+def empty_database(database_url: str, conn: DbConnection) -> DbConnection:
     """The test's database with nothing in it, as on a first deployment."""
     conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     return conn
@@ -69,7 +55,7 @@ def empty_database(database_url: str, conn: Connection) -> Connection:
 
 @pytest.fixture
 def unreachable_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"postgresql://healthscore:not-a-secret@127.0.0.1:{_free_port()}/nowhere?connect_timeout=3"
+    url = f"postgresql://healthscore:not-a-secret@127.0.0.1:{free_port()}/nowhere?connect_timeout=3"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     get_settings.cache_clear()
@@ -120,12 +106,12 @@ def response_server() -> Iterator[ResponseServer]:
 
 
 def test_create_migrates_and_answers_success_and_an_update_is_a_no_op(
-    empty_database: Connection, response_server: ResponseServer, events_dir: Path
+    empty_database: DbConnection, response_server: ResponseServer, events_dir: Path
 ) -> None:
     migrate_function = load_handler("migrate")
     create = custom_resource_event(events_dir, response_server.url)
 
-    returned = migrate_function.lambda_handler(create, Context())
+    returned = migrate_function.lambda_handler(create, migrate_context())
 
     (created,) = response_server.documents
     assert created == returned
@@ -149,7 +135,7 @@ def test_create_migrates_and_answers_success_and_an_update_is_a_no_op(
         RequestId="9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
         OldResourceProperties=create["ResourceProperties"],
     )
-    migrate_function.lambda_handler(update, Context())
+    migrate_function.lambda_handler(update, migrate_context())
 
     updated = response_server.documents[1]
     assert updated["Status"] == "SUCCESS", updated["Reason"]
@@ -161,14 +147,14 @@ def test_create_migrates_and_answers_success_and_an_update_is_a_no_op(
 
 
 def test_delete_keeps_the_schema_and_answers_success(
-    conn: Connection, response_server: ResponseServer, events_dir: Path
+    conn: DbConnection, response_server: ResponseServer, events_dir: Path
 ) -> None:
     before = tables(conn)
     delete = custom_resource_event(
         events_dir, response_server.url, "Delete", PhysicalResourceId="healthscore-dev-Migrations"
     )
 
-    load_handler("migrate").lambda_handler(delete, Context())
+    load_handler("migrate").lambda_handler(delete, migrate_context())
 
     (deleted,) = response_server.documents
     assert deleted["Status"] == "SUCCESS"
@@ -181,7 +167,7 @@ def test_an_unreachable_database_answers_failed_with_the_reason(
 ) -> None:
     started = time.monotonic()
 
-    load_handler("migrate").lambda_handler(custom_resource_event(events_dir, response_server.url), Context())
+    load_handler("migrate").lambda_handler(custom_resource_event(events_dir, response_server.url), migrate_context())
 
     (failed,) = response_server.documents
     assert failed["Status"] == "FAILED"
@@ -193,21 +179,21 @@ def test_an_unreachable_database_answers_failed_with_the_reason(
     assert time.monotonic() - started < 30
 
 
-def test_a_plain_invoke_returns_the_versions_applied_now(empty_database: Connection) -> None:
+def test_a_plain_invoke_returns_the_versions_applied_now(empty_database: DbConnection) -> None:
     migrate_function = load_handler("migrate")
 
-    assert migrate_function.lambda_handler({"action": "migrate"}, Context()) == {"applied": ALL_VERSIONS}
-    assert migrate_function.lambda_handler({"action": "migrate"}, Context()) == {"applied": []}
+    assert migrate_function.lambda_handler({"action": "migrate"}, migrate_context()) == {"applied": ALL_VERSIONS}
+    assert migrate_function.lambda_handler({"action": "migrate"}, migrate_context()) == {"applied": []}
 
 
 def test_a_plain_invoke_fails_the_invocation_when_it_cannot_migrate(unreachable_database: str) -> None:
     with pytest.raises(psycopg.OperationalError):
-        load_handler("migrate").lambda_handler({"action": "migrate"}, Context())
+        load_handler("migrate").lambda_handler({"action": "migrate"}, migrate_context())
 
 
 def test_any_other_event_is_refused(database_url: str) -> None:
     with pytest.raises(ValueError, match="custom resource event or"):
-        load_handler("migrate").lambda_handler({"job": "calculate-scores"}, Context())
+        load_handler("migrate").lambda_handler({"job": "calculate-scores"}, migrate_context())
 
 
 # ------------------------------------------------------------------ the custom resource helper
@@ -224,7 +210,7 @@ def test_work_still_running_near_the_timeout_is_answered_failed_once(
         return {"Applied": "late"}
 
     # 5.2 s left and a 5 s margin: the watchdog answers after about 0.2 s.
-    context = Context(timeout_seconds=custom_resource.TIMEOUT_MARGIN_SECONDS + 0.2)
+    context = migrate_context(timeout_seconds=custom_resource.TIMEOUT_MARGIN_SECONDS + 0.2)
     returned = run_custom_resource(
         custom_resource_event(events_dir, response_server.url), context, create_or_update=slow
     )
@@ -237,10 +223,10 @@ def test_work_still_running_near_the_timeout_is_answered_failed_once(
 
 
 def test_an_unreachable_response_url_raises_so_that_lambda_retries(events_dir: Path) -> None:
-    event = custom_resource_event(events_dir, f"http://127.0.0.1:{_free_port()}/nobody-listens")
+    event = custom_resource_event(events_dir, f"http://127.0.0.1:{free_port()}/nobody-listens")
 
     with pytest.raises(ResponseNotSentError):
-        run_custom_resource(event, Context(), create_or_update=lambda: None)
+        run_custom_resource(event, migrate_context(), create_or_update=lambda: None)
 
 
 def test_the_response_stays_under_cloudformations_size_limit(events_dir: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from handlers import load_handler
-from pipeline_support import add_scorable_tenant, database_refusing_connections, message_body
+from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body
 
 from healthscore.aws.clients import sqs_client
 from healthscore.cli.main import main
@@ -80,13 +80,13 @@ def test_replay_filters_and_keeps_poison_messages(
         sqs_client().send_message(QueueUrl=queues.dead_letter_queue_url, MessageBody=body)
 
     assert main(["dlq", "replay", "--type", "record-metrics"]) == 0
-    [moved] = [json.loads(m["Body"]) for m in _receive_all(queues.scoring_queue_url)]
+    [moved] = [json.loads(m["Body"]) for m in drain(queues.scoring_queue_url)]
     assert moved["organizationId"] == str(org_b)
 
     assert main(["dlq", "replay", "--now"]) == 0
     out = capsys.readouterr().out
     assert "1 matching poison message(s) kept" in out
-    [moved] = [json.loads(m["Body"]) for m in _receive_all(queues.scoring_queue_url)]
+    [moved] = [json.loads(m["Body"]) for m in drain(queues.scoring_queue_url)]
     assert moved["organizationId"] == str(org_a)
     assert moved["asOf"] != AS_OF.isoformat().replace("+00:00", "Z")  # --now: a new window
 
@@ -100,9 +100,3 @@ def test_purge_needs_confirmation(queues: LocalQueues, capsys: pytest.CaptureFix
     assert "refusing without --yes" in capsys.readouterr().err
     assert main(["dlq", "purge", "--yes"]) == 0
     assert queue_is_empty(queues.dead_letter_queue_url)
-
-
-def _receive_all(queue_url: str) -> list[dict[str, str]]:
-    from pipeline_support import drain
-
-    return drain(queue_url)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
     CloudFormationCustomResourceCreateModel,
@@ -23,6 +22,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 from pydantic import ValidationError
 
 from healthscore.config import Settings
+from healthscore.local import template_settings
 from healthscore.models.messages import FanoutRequest, ScoringMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,32 +66,10 @@ RUNTIME_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", 
 # ------------------------------------------------------------------ loading
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...) read as their long form."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-
 @cache
 def load_template() -> dict[str, Any]:
-    template: dict[str, Any] = yaml.load(TEMPLATE_PATH.read_text(), Loader=CloudFormationLoader)
-    return template
+    """template.yaml as the local runtime reads it (cfn-lint's decoder: !Ref, !GetAtt, ... in long form)."""
+    return template_settings.load_template(TEMPLATE_PATH)
 
 
 def resources(template: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -23,7 +23,8 @@ class LocalLambdaContext:
 
     function_name: str
     memory_limit_in_mb: int = 512
-    timeout_seconds: int = 60
+    timeout_seconds: float = 60
+    log_stream_name: str = "local"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     _started: float = field(default_factory=time.monotonic)
 
@@ -38,10 +39,6 @@ class LocalLambdaContext:
     @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
