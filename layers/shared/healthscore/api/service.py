@@ -15,7 +15,7 @@ from healthscore.api.cursor import Cursor, decode_cursor
 from healthscore.api.problems import BadParameterError, ResourceNotFoundError
 from healthscore.aws.clients import lambda_client
 from healthscore.config import get_settings
-from healthscore.core.metrics import MetricType
+from healthscore.core.metrics import MetricType, rate
 from healthscore.core.risk_change import contribution_deltas
 from healthscore.core.weights import COMPONENTS
 from healthscore.dal import features, metrics, organizations, runs, scores
@@ -59,7 +59,6 @@ SUMMARY_COLUMNS: Final = (
     "risk_level",
     "calculated_at",
 )
-RATE_PLACES = 6  # as the usage metrics' rates
 
 
 @dataclass(frozen=True)
@@ -180,11 +179,12 @@ def adoption(conn: DbConnection, organization_id: UUID) -> Adoption:
     rows = features.organization_features(conn, organization_id)
     enabled = sum(1 for row in rows if row["enabled"])
     used = sum(1 for row in rows if row["enabled"] and row["is_used"])
+    adoption_rate = rate(used, enabled)  # as FEATURE_ADOPTION_RATE is recorded
     return Adoption(
         organization_id=organization_id,
         enabled_count=enabled,
         used_count=used,
-        adoption_rate=round(used / enabled, RATE_PLACES) if enabled else None,
+        adoption_rate=None if adoption_rate is None else float(adoption_rate),
         features=[FeatureUsage.model_validate(row) for row in rows],
     )
 

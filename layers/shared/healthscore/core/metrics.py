@@ -29,7 +29,8 @@ def _decimal(value: Fraction, places: Decimal) -> Decimal:
     return exact.quantize(places, rounding=ROUND_HALF_UP)
 
 
-def _rate(numerator: int, denominator: int) -> Decimal | None:
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """numerator / denominator to 6 places, or None with no denominator (a rate is not recorded then)."""
     return _decimal(Fraction(numerator, denominator), RATE_PLACES) if denominator else None
 
 
@@ -37,14 +38,14 @@ def daily_metrics(inputs: UsageInputs) -> dict[MetricType, Decimal]:
     """Counts over the window, and the rates that have a denominator."""
     average = inputs.campaign_completion_average
     values: dict[MetricType, Decimal | None] = {
-        "LOGIN_RATE": _rate(inputs.active_users, inputs.total_users),
+        "LOGIN_RATE": rate(inputs.active_users, inputs.total_users),
         "ACTIVE_USERS": Decimal(inputs.active_users),
         "TOTAL_USERS": Decimal(inputs.total_users),
         "CASES_CLOSED": Decimal(inputs.cases_closed),
-        "CASE_ON_TIME_RATE": _rate(inputs.cases_on_time, inputs.cases_closed),
+        "CASE_ON_TIME_RATE": rate(inputs.cases_on_time, inputs.cases_closed),
         "CAMPAIGNS_COMPLETED": Decimal(inputs.campaigns_completed),
         "CAMPAIGN_COMPLETION_RATE": None if average is None else _decimal(average, RATE_PLACES),
-        "FEATURE_ADOPTION_RATE": _rate(inputs.features_used, inputs.features_enabled),
+        "FEATURE_ADOPTION_RATE": rate(inputs.features_used, inputs.features_enabled),
         "SUPPORT_TICKETS": None if inputs.ticket_count is None else Decimal(inputs.ticket_count),
     }
     return {metric: value for metric, value in values.items() if value is not None}
