@@ -13,8 +13,8 @@ import pytest
 from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
 
-from healthscore.aws.clients import sqs_client
 from healthscore.dal.connection import DbConnection
+from healthscore.local.pipeline import queued_messages
 from healthscore.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -143,12 +143,7 @@ def test_the_poison_message_is_kept_when_the_dead_letter_queue_is_unreachable(
     event = sqs_event(["not json", message_body(good, AS_OF)])
     answer = load_handler("scorer").lambda_handler(event, lambda_context())
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    assert (
-        sqs_client().get_queue_attributes(
-            QueueUrl=queues.dead_letter_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]["ApproximateNumberOfMessages"]
-        == "0"
-    )
+    assert queued_messages(queues.dead_letter_queue_url, in_flight=False) == 0
 
 
 def test_the_batch_publishes_its_counts_and_duration_as_metrics(

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthscore.aws.clients import sqs_client
 from healthscore.dal import runs
@@ -23,6 +23,9 @@ from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic.fanout import new_run_id
 from healthscore.models.messages import Job
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeFilterType
+
 NIGHTLY_JOBS: tuple[Job, ...] = ("record-metrics", "calculate-scores")  # 01:00 and 02:00 UTC
 BACKLOG_CHECK_SECONDS = 0.1
 Progress = Callable[[dict[str, Any]], None]
@@ -32,34 +35,37 @@ Progress = Callable[[dict[str, Any]], None]
 class JobResult:
     job: Job
     run_id: str
-    fanout: dict[str, Any]  # the fan-out handler's answer
     progress: dict[str, Any]  # the run's counts from the database
     seconds: float
     source: EventSourceStats
 
 
 class FanoutThread(threading.Thread):
-    """Invokes the fan-out handler with the schedule's event; keeps its answer or error."""
+    """Invokes the fan-out handler with the schedule's event; keeps its error, if any."""
 
     def __init__(self, event: dict[str, Any]) -> None:
         super().__init__(name="fanout", daemon=True)
         self.event = event
-        self.result: dict[str, Any] | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.result = load_handler("fanout").lambda_handler(self.event, LocalLambdaContext("FanoutFunction"))
+            load_handler("fanout").lambda_handler(self.event, LocalLambdaContext("FanoutFunction"))
         except BaseException as exc:
             self.error = exc
 
 
+def queued_messages(queue_url: str, *, in_flight: bool) -> int:
+    """Messages waiting on the queue, and with `in_flight` those received but not yet settled."""
+    names: list[QueueAttributeFilterType] = ["ApproximateNumberOfMessages"]
+    if in_flight:
+        names.append("ApproximateNumberOfMessagesNotVisible")
+    attributes = sqs_client().get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes.get(name, "0")) for name in attributes)
+
+
 def queue_is_empty(queue_url: str) -> bool:
-    attributes = sqs_client().get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return all(int(attributes.get(name, "0")) == 0 for name in attributes)
+    return queued_messages(queue_url, in_flight=True) == 0
 
 
 def hold_sends_while_backlogged(queue_url: str, high_water: int) -> Callable[[], None]:
@@ -75,16 +81,8 @@ def hold_sends_while_backlogged(queue_url: str, high_water: int) -> Callable[[],
 
     def wait_for_room(**_: Any) -> None:
         with one_checker:
-            _wait_for_room()
-
-    def _wait_for_room() -> None:
-        while True:
-            attributes = sqs_client().get_queue_attributes(
-                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-            )["Attributes"]
-            if int(attributes.get("ApproximateNumberOfMessages", "0")) <= high_water:
-                return
-            time.sleep(BACKLOG_CHECK_SECONDS)
+            while queued_messages(queue_url, in_flight=False) > high_water:
+                time.sleep(BACKLOG_CHECK_SECONDS)
 
     events = sqs_client().meta.events
     events.register("before-call.sqs.SendMessageBatch", wait_for_room, unique_id="local-backpressure")
@@ -117,4 +115,4 @@ def run_job(conn: DbConnection, job: Job, queues: LocalQueues, concurrency: int,
         raise fanout.error
     final = runs.run_progress(conn, run_id) or {}
     progress(final)
-    return JobResult(job, run_id, fanout.result or {}, final, time.perf_counter() - started, stats)
+    return JobResult(job, run_id, final, time.perf_counter() - started, stats)
