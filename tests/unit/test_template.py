@@ -448,3 +448,23 @@ def test_the_migrate_event_is_a_create_for_the_template_resource() -> None:
     resource = resources()[event.logical_resource_id]
     assert resource["Type"] == event.resource_type == "Custom::Migrations"
     assert set(resource["Properties"]) <= set(event.resource_properties or {})
+
+
+# ------------------------------------------------------------------ production database connections
+
+
+def test_database_connections_verify_tls_against_the_layers_bundle_with_timeouts() -> None:
+    template = load_template()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["DB_SSLMODE"] == {"Ref": "DbSslMode"}
+    assert template["Parameters"]["DbSslMode"]["Default"] == "verify-full"
+    assert variables["DB_SSLROOTCERT"] == "/opt/certs/rds-global-bundle.pem"  # layer content mounts at /opt
+    build = (ROOT / "layers/shared/Makefile").read_text()
+    assert 'cp "$(RDS_CA_BUNDLE)" "$(ARTIFACTS_DIR)/certs/"' in build
+    assert "RDS_CA_BUNDLE = certs/rds-global-bundle.pem" in build
+    assert (variables["DB_CONNECT_TIMEOUT"], variables["DB_STATEMENT_TIMEOUT_MS"]) == ("5", "30000")
+    assert functions()["ApiFunction"]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "5000"
+    for name in ("FanoutFunction", "ScorerFunction"):
+        assert functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "30000", name
+    migrate = functions()["MigrateFunction"]
+    assert int(migrate["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < migrate["Timeout"] * 1000
