@@ -29,4 +29,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "job": summary.job,
         "asOf": summary.as_of.isoformat(),
         "tenantCount": summary.tenant_count,
+        "enqueuedNow": summary.enqueued_now,
     }

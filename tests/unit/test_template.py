@@ -116,6 +116,14 @@ def template_routes(template: dict[str, Any] | None = None) -> set[tuple[str, st
     return routes
 
 
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler's context attribute
+
+
+def scheduled(schedule_input: str, at: str = "2026-11-28T02:00:00Z") -> str:
+    """A schedule's Input as the scheduler delivers it: the context attribute replaced by the time."""
+    return schedule_input.replace(SCHEDULED_TIME, at)
+
+
 def load_event(name: str) -> Any:
     return json.loads((EVENTS_DIR / name).read_text())
 
@@ -275,7 +283,8 @@ def test_two_schedules_start_the_nightly_jobs_each_with_retries_and_its_own_dead
         queue = schedule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
         assert resources()[queue]["Type"] == "AWS::SQS::Queue"
         dead_letter_queues.add(queue)
-        FanoutRequest.model_validate_json(schedule["Input"])
+        assert json.loads(schedule["Input"])["asOf"] == SCHEDULED_TIME  # one run, whatever the retries
+        FanoutRequest.model_validate_json(scheduled(schedule["Input"]))
     assert len(dead_letter_queues) == 2
     assert template["Parameters"]["ScheduleTimezone"]["Default"] == "UTC"
 
@@ -384,10 +393,11 @@ def test_parameters_and_outputs() -> None:
 
 
 def test_the_schedule_events_are_the_schedules_inputs() -> None:
+    at = {"record-metrics": "2026-11-28T01:00:00Z", "calculate-scores": "2026-11-28T02:00:00Z"}
     inputs = {
-        json.loads(e["Properties"]["Input"])["job"]: json.loads(e["Properties"]["Input"])
+        job: json.loads(scheduled(e["Properties"]["Input"], at[job]))
         for e in functions()["FanoutFunction"]["Events"].values()
-        if e["Type"] == "ScheduleV2"
+        if e["Type"] == "ScheduleV2" and (job := json.loads(e["Properties"]["Input"])["job"])
     }
     assert load_event("schedule_record_metrics.json") == inputs["record-metrics"]
     assert load_event("schedule_calculate_scores.json") == inputs["calculate-scores"]
@@ -468,3 +478,18 @@ def test_database_connections_verify_tls_against_the_layers_bundle_with_timeouts
         assert functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "30000", name
     migrate = functions()["MigrateFunction"]
     assert int(migrate["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < migrate["Timeout"] * 1000
+
+
+# ------------------------------------------------------------------ fan-out retries
+
+
+def test_a_failed_fan_out_lands_on_an_alarmed_queue_after_lambdas_retries() -> None:
+    config = functions()["FanoutFunction"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["FanoutFailedEventsQueue", "Arn"]},
+    }
+    alarm = resources()["FanoutFailedEventsAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FanoutFailedEventsQueue", "QueueName"]}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
