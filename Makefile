@@ -40,12 +40,17 @@ template: $(BIN)/healthscore
 	$(SAM) build
 	@du -sh .aws-sam/build
 
-# AWS's global RDS CA bundle, which the layer ships for verify-full TLS (layers/shared/Makefile).
+# The CA bundle the layer ships for verify-full TLS (layers/shared/Makefile): AWS's global RDS CA
+# bundle (database instances) plus Amazon Root CA 1 (RDS Proxy endpoints present ACM certificates).
 # Run before `sam build` for a deploy; it needs internet access. See docs/deploy.md.
 RDS_CA_BUNDLE_URL := https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+AMAZON_ROOT_CA_URL := https://www.amazontrust.com/repository/AmazonRootCA1.pem
 rds-ca-bundle:
 	mkdir -p layers/shared/certs
-	curl --fail --silent --show-error --location $(RDS_CA_BUNDLE_URL) -o layers/shared/certs/rds-global-bundle.pem
+	curl --fail --silent --show-error --location $(RDS_CA_BUNDLE_URL) -o layers/shared/certs/rds-global-bundle.pem.tmp
+	echo >> layers/shared/certs/rds-global-bundle.pem.tmp
+	curl --fail --silent --show-error --location $(AMAZON_ROOT_CA_URL) >> layers/shared/certs/rds-global-bundle.pem.tmp
+	mv layers/shared/certs/rds-global-bundle.pem.tmp layers/shared/certs/rds-global-bundle.pem
 	@grep -c 'BEGIN CERTIFICATE' layers/shared/certs/rds-global-bundle.pem | sed 's/^/certificates in the bundle: /'
 
 pytest: $(BIN)/healthscore

@@ -131,7 +131,9 @@ def test_a_rotated_password_is_fetched_again_once_the_database_refuses_the_cache
     database_url: str, queues: LocalQueues, password_role: str, pg_admin_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     info = psycopg.conninfo.conninfo_to_dict(database_url)
-    secret = {"engine": "postgres", "host": info["host"], "port": 5432, "username": password_role}
+    # The secret names the database; DB_HOST (an RDS Proxy endpoint in AWS) is where to connect.
+    secret = {"engine": "postgres", "host": "primary.invalid", "port": 5432, "username": password_role}
+    monkeypatch.setenv("DB_HOST", str(info["host"]))
     secret["dbname"] = info["dbname"]
     secrets = boto3.client("secretsmanager")
     arn = secrets.create_secret(

@@ -34,6 +34,7 @@ SETTINGS_VARS = (
     "DB_SSLMODE",
     "DB_SSLROOTCERT",
     "DB_PROXY",
+    "DB_HOST",
 )
 VALID_WEIGHTS = {
     "login": 0.4,

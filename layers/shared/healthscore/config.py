@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
     db_sslrootcert: str | None = None
     db_proxy: bool = False  # through RDS Proxy: no prepared statements, no startup options
+    db_host: str | None = None  # the host to reach instead of DB_SECRET_ARN's (an RDS Proxy endpoint)
 
     @field_validator("database_url")
     @classmethod

@@ -36,7 +36,7 @@ def database_url(*, refresh_secret: bool = False) -> str:
     if settings.db_secret_arn:
         from healthscore.dal.secret import database_url_from_secret  # boto3 only when needed
 
-        return database_url_from_secret(settings.db_secret_arn, refresh=refresh_secret)
+        return database_url_from_secret(settings.db_secret_arn, refresh=refresh_secret, host=settings.db_host)
     raise ConfigError("DATABASE_URL (or DB_SECRET_ARN) must be set")
 
 

@@ -16,12 +16,14 @@ from healthscore.config import ConfigError
 SECRET_MAX_AGE_SECONDS = 300  # picks up a rotated password within five minutes
 
 
-def database_url_from_secret(secret_arn: str, *, refresh: bool = False) -> str:
+def database_url_from_secret(secret_arn: str, *, refresh: bool = False, host: str | None = None) -> str:
+    """`host`, where given, replaces the secret's: RDS Proxy reads only the credentials of the secret."""
     secret = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=refresh)
     if not isinstance(secret, dict):
         raise ConfigError("DB_SECRET_ARN: the secret is not a JSON object")
     try:
-        user, password, host = secret["username"], secret["password"], secret["host"]
+        user, password = secret["username"], secret["password"]
+        host = host or secret["host"]
     except KeyError as exc:
         raise ConfigError(f"DB_SECRET_ARN: the secret has no {exc.args[0]!r}") from None
     # A conninfo string rather than a URL: nothing to escape, whatever the password holds.
