@@ -1,4 +1,4 @@
-"""JWT Lambda authorizer: HTTP API, REQUEST type, payload 2.0, simple responses (DESIGN.md section 6).
+"""JWT Lambda authorizer: HTTP API, REQUEST type, payload 2.0, simple responses (README: the HTTP API).
 
 It refuses, never raises, whatever a request carries: API Gateway answers 403 to a refusal,
 while an exception would become a 500. No Tracer: importing X-Ray costs about half a second

@@ -1,4 +1,4 @@
-"""Fan-out Lambda: one scoring-queue message per ACTIVE tenant (DESIGN.md sections 1 and 5)."""
+"""Fan-out Lambda: one scoring-queue message per ACTIVE tenant (README: how it works)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration (DESIGN.md section 8): bad values fail at start-up naming the variable."""
+"""Configuration (the README's configuration table): bad values fail at start-up naming the variable."""
 
 from __future__ import annotations
 

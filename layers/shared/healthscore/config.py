@@ -1,4 +1,4 @@
-"""The one place that builds configuration from the environment (DESIGN.md section 8).
+"""The one place that builds configuration from the environment (the README's configuration table).
 
 Every variable is parsed and validated once, on first use; a bad value fails at
 start-up with a `ConfigError` naming the variable. A handler asks for what it needs
@@ -25,7 +25,7 @@ class ConfigError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    """Environment variables of DESIGN.md section 8; field `x_y` reads `X_Y`."""
+    """Environment variables of the README's configuration table; field `x_y` reads `X_Y`."""
 
     model_config = SettingsConfigDict(case_sensitive=False, frozen=True, extra="ignore")
 
