@@ -599,3 +599,30 @@ def test_the_api_keeps_its_responses_out_of_traces_and_logs_are_json_at_the_chos
             "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]
         }
         assert logging_config["SystemLogLevel"] == "WARN"
+
+
+@pytest.mark.parametrize("parameter", ["DbSecretArn", "DbMigrationSecretArn"])
+def test_a_secret_is_its_full_arn_and_never_a_placeholder(parameter: str) -> None:
+    pattern = re.compile(load_template()["Parameters"][parameter]["AllowedPattern"])
+    full = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:healthscore/prod/db-a1B2c3"
+    assert pattern.fullmatch(full)
+    assert pattern.fullmatch("")
+    assert not pattern.fullmatch("arn:aws:secretsmanager:eu-west-1:123456789012:secret:healthscore/prod/db")
+    assert not pattern.fullmatch("arn:aws:secretsmanager:eu-west-1:123456789012:secret:healthscore/prod/db-REPLACE_ME")
+
+
+def test_the_samconfig_profiles_are_complete_and_refused_until_their_placeholders_are_replaced() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    parameters = load_template()["Parameters"]
+    for profile in ("dev", "prod"):
+        overrides = config[profile]["deploy"]["parameters"]["parameter_overrides"]
+        pairs = dict(item.split("=", 1) for item in (overrides if isinstance(overrides, list) else overrides.split()))
+        assert set(pairs) <= set(parameters), sorted(set(pairs) - set(parameters))
+        assert {"SubnetIds", "SecurityGroupIds"} <= set(pairs), profile  # the database is in a VPC
+        secret = re.compile(parameters["DbSecretArn"]["AllowedPattern"])
+        assert not secret.fullmatch(pairs["DbSecretArn"]), f"{profile}: a placeholder must not deploy"
+    prod = dict(item.split("=", 1) for item in config["prod"]["deploy"]["parameters"]["parameter_overrides"])
+    assert prod["SkipSourceTablesMigration"] == "true"  # the platform's database has the source tables
+    assert prod["DbMigrationSecretArn"].startswith("arn:aws:secretsmanager:")
