@@ -44,3 +44,31 @@ def insert_daily_inputs(conn: DbConnection, rows: list[DailyInputs]) -> None:
         return
     columns = DailyInputs.__dataclass_fields__
     conn.execute(INSERT_SQL, {name: [getattr(row, name) for row in rows] for name in columns})
+
+
+# Per (tenant, day) the score's primary key answers whether it was scored. Tenants the scorer
+# would skip (no users, no longer ACTIVE) are left out, or their days would never be done.
+UNSCORED_DAYS_SQL = """
+SELECT d.input_date, min(d.as_of) AS as_of, array_agg(d.organization_id ORDER BY d.organization_id) AS ids
+FROM tenant_daily_inputs d
+JOIN organizations o ON o.id = d.organization_id AND o.status = 'ACTIVE'
+WHERE d.input_date < %(before)s AND d.total_users > 0
+  AND NOT EXISTS (
+      SELECT 1 FROM tenant_health_scores s WHERE s.organization_id = d.organization_id AND s.score_date = d.input_date
+  )
+GROUP BY d.input_date
+ORDER BY d.input_date
+"""
+
+
+@dataclass(frozen=True)
+class UnscoredDay:
+    input_date: date
+    as_of: datetime  # the day's recorded as_of (the earliest, if tenants were recorded at different times)
+    organization_ids: list[UUID]
+
+
+def unscored_days(conn: DbConnection, before: date) -> list[UnscoredDay]:
+    """The recorded days before `before`, oldest first, with the scorable tenants that have no score that day."""
+    rows = conn.execute(UNSCORED_DAYS_SQL, {"before": before}).fetchall()
+    return [UnscoredDay(row["input_date"], row["as_of"], row["ids"]) for row in rows]
