@@ -7,10 +7,12 @@ and every test gets a fresh copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import psycopg
 import pytest
 from psycopg import sql
@@ -104,3 +106,18 @@ def queues(sqs_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Local
         os.environ.pop(name, None)
     reset_clients()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def risk_events(queues: LocalQueues, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A bus whose every healthscore event lands on a queue; yields that queue's URL."""
+    bus = f"risk-{queues.scoring_queue_url.rsplit('-', 1)[-1]}"
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name=bus)
+    target_url = sqs.create_queue(QueueName=f"{bus}-target")["QueueUrl"]
+    target_arn = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all-risk-changes", EventBusName=bus, EventPattern=json.dumps({"source": ["healthscore"]}))
+    events.put_targets(Rule="all-risk-changes", EventBusName=bus, Targets=[{"Id": "queue", "Arn": target_arn}])
+    monkeypatch.setenv("RISK_EVENT_BUS_NAME", bus)
+    get_settings.cache_clear()
+    return target_url

@@ -32,13 +32,20 @@ def test_the_nightly_run_scores_every_active_tenant_with_users(
     assert result.returncode == 0, result.stderr[-3000:]
     assert "seeded a demo fleet of 60 tenants" in result.stdout
     assert "risk      tenants" in result.stdout
+    assert "scored 30 recorded past days first" in result.stdout  # the demo fleet's history, before tonight
+    assert "newly HIGH" in result.stdout
 
     expected = conn.execute(
         "SELECT o.id FROM organizations o WHERE o.status = 'ACTIVE' "
         "AND EXISTS (SELECT 1 FROM users u WHERE u.organization_id = o.id) ORDER BY o.id"
     ).fetchall()
+    tonight = {}
     for job, outcome in (("calculate-scores", "scored"), ("record-metrics", "recorded")):
-        [run] = conn.execute("SELECT run_id FROM scoring_runs WHERE job = %s", (job,)).fetchall()
+        # The latest run of each job is tonight's; the history's runs are older.
+        [run] = conn.execute(
+            "SELECT run_id FROM scoring_runs WHERE job = %s ORDER BY as_of DESC LIMIT 1", (job,)
+        ).fetchall()
+        tonight[job] = run["run_id"]
         progress = runs.run_progress(conn, run["run_id"])
         assert progress is not None
         assert progress["failed"] == 0
@@ -48,6 +55,15 @@ def test_the_nightly_run_scores_every_active_tenant_with_users(
             (run["run_id"], outcome),
         ).fetchall()
         assert len(done) == progress["done"]
-    scored = conn.execute("SELECT organization_id AS id FROM tenant_health_scores ORDER BY 1").fetchall()
+    scored = conn.execute(
+        "SELECT organization_id AS id FROM tenant_health_scores WHERE run_id = %s ORDER BY 1",
+        (tonight["calculate-scores"],),
+    ).fetchall()
     assert scored == expected
+    with_previous = conn.execute(
+        "SELECT count(*) AS n FROM tenant_health_scores WHERE run_id = %s AND previous_score IS NOT NULL",
+        (tonight["calculate-scores"],),
+    ).fetchone()
+    assert with_previous is not None
+    assert with_previous["n"] == len(expected)  # every tenant tonight has a score of yesterday to compare with
     assert f"{len(expected)} done" in result.stdout.replace(",", "")

@@ -13,9 +13,13 @@ from uuid import UUID, uuid4
 
 import psycopg
 from factories import add_case, add_feature, add_org, add_users
+from handlers import load_handler
 
 from healthscore.aws.clients import sqs_client
 from healthscore.dal.connection import DbConnection
+from healthscore.local.event_source import LocalEventSource
+from healthscore.local.pipeline import queue_is_empty
+from healthscore.local.sqs_server import LocalQueues
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -44,6 +48,26 @@ def sqs_event(bodies: list[str]) -> dict[str, Any]:
         record["body"] = body
         records.append(record)
     return {"Records": records}
+
+
+def published(target_url: str) -> list[dict[str, Any]]:
+    """The events that reached the `risk_events` fixture's queue since the last call."""
+    return [json.loads(message["Body"]) for message in drain(target_url)]
+
+
+def drain_through_scorer(queues: LocalQueues) -> LocalEventSource:
+    """Work the scoring queue through the real scorer handler until it is empty."""
+    scorer = load_handler("scorer").lambda_handler
+    source = LocalEventSource(
+        queues.scoring_queue_url,
+        lambda _environment: scorer,
+        function_name="ScorerFunction",
+        batch_size=queues.settings.batch_size,
+        max_concurrency=2,
+        retry_delay_seconds=0,
+    )
+    source.run(until=lambda: queue_is_empty(queues.scoring_queue_url))
+    return source
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:

@@ -6,31 +6,21 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from handlers import load_handler
-from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body
+from pipeline_support import (
+    add_scorable_tenant,
+    database_refusing_connections,
+    drain,
+    drain_through_scorer,
+    message_body,
+)
 
 from healthscore.aws.clients import sqs_client
 from healthscore.cli.main import main
 from healthscore.dal.connection import DbConnection
-from healthscore.local.event_source import LocalEventSource
 from healthscore.local.pipeline import queue_is_empty
 from healthscore.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-
-
-def drain_through_scorer(queues: LocalQueues) -> LocalEventSource:
-    scorer = load_handler("scorer").lambda_handler
-    source = LocalEventSource(
-        queues.scoring_queue_url,
-        lambda _environment: scorer,
-        function_name="ScorerFunction",
-        batch_size=queues.settings.batch_size,
-        max_concurrency=2,
-        retry_delay_seconds=0,
-    )
-    source.run(until=lambda: queue_is_empty(queues.scoring_queue_url))
-    return source
 
 
 def test_five_failures_redrive_to_the_dead_letter_queue_and_replay_scores_it_once(

@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-import boto3
-import pytest
 from factories import add_case, add_org, add_score, add_users
 from handlers import lambda_context, load_handler
-from pipeline_support import add_scorable_tenant, drain, message_body, sqs_event
+from pipeline_support import add_scorable_tenant, message_body, published, sqs_event
 
-from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection
-from healthscore.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def risk_events(queues: LocalQueues, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A bus whose every healthscore event lands on a queue; yields that queue's URL."""
-    bus = f"risk-{queues.scoring_queue_url.rsplit('-', 1)[-1]}"
-    events, sqs = boto3.client("events"), boto3.client("sqs")
-    events.create_event_bus(Name=bus)
-    target_url = sqs.create_queue(QueueName=f"{bus}-target")["QueueUrl"]
-    target_arn = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="all-risk-changes", EventBusName=bus, EventPattern=json.dumps({"source": ["healthscore"]}))
-    events.put_targets(Rule="all-risk-changes", EventBusName=bus, Targets=[{"Id": "queue", "Arn": target_arn}])
-    monkeypatch.setenv("RISK_EVENT_BUS_NAME", bus)
-    get_settings.cache_clear()
-    return target_url
-
-
-def published(target_url: str) -> list[dict[str, Any]]:
-    return [json.loads(message["Body"]) for message in drain(target_url)]
 
 
 def score(org: UUID, as_of: datetime = AS_OF) -> None:

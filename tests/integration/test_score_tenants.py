@@ -146,6 +146,17 @@ def test_every_component_of_a_hand_built_tenant(conn: DbConnection) -> None:
         "tracksSupportTickets": True,
         "ticketCount": 2,
         "baselineTickets": 1,
+        # 2024's day scored today without a record of it: login and features read live stand in
+        "sources": {
+            "login": "live",
+            "caseResolution": "live",
+            "campaignCompletion": "live",
+            "featureAdoption": "live",
+            "supportTickets": "live",
+        },
+        "recordedAsOf": None,
+        "approximate": True,
+        "unknownUsers": 1,  # the user who logged in a minute after as_of
     }
     # what the function returned is what was stored
     assert result.row is not None

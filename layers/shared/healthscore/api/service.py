@@ -127,6 +127,7 @@ def score_detail(conn: DbConnection, organization_id: UUID) -> ScoreDetail:
             "contributions": contributions,
             "missing_components": explanation.get("missingComponents", []),
             "inputs": row["inputs"],
+            "approximate": bool(row["inputs"].get("approximate", False)),  # absent before late scoring existed
             "run_id": row["run_id"],
             "as_of": row["as_of"],
             "change": _change(conn, row, contributions),

@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from healthscore.config import get_settings
 from healthscore.dal import organizations, runs
 from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
 from healthscore.demo.load import organization_count, seed_fleet
 from healthscore.local.embedded_db import local_dir, use_local_database
+from healthscore.local.history import score_recorded_history
 from healthscore.local.lambda_context import use_local_powertools
 from healthscore.local.pipeline import NIGHTLY_JOBS, JobResult, run_job
 from healthscore.local.progress import ProgressBar
@@ -23,6 +25,7 @@ from healthscore.models.messages import Job
 DEFAULT_TENANTS = 500
 DEMO_SEED = 42
 RISKIEST_SHOWN = 15
+MOVERS_SHOWN = 10
 MAX_LOCAL_CONCURRENCY = 50
 
 
@@ -33,7 +36,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the nightly pipeline on the local stack: schedule -> fan-out -> queue -> scorer",
         description="Record metrics, then score every ACTIVE tenant, through the real handlers on an "
         "embedded PostgreSQL (unless DATABASE_URL is set) and a local SQS endpoint. "
-        "An empty database is seeded with a demo fleet first.",
+        "An empty database is seeded with a demo fleet first, and the recorded past days without a "
+        "score (a new demo fleet has 30) are scored before the nightly jobs.",
     )
     parser.add_argument(
         "--tenants",
@@ -46,6 +50,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=_bounded(1, MAX_LOCAL_CONCURRENCY),
         default=None,
         help="concurrent scorer invocations (default: the template's MaxScorerConcurrency)",
+    )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not score the recorded past days that have no score first (a fresh demo fleet has 30)",
     )
     parser.set_defaults(handler=run_nightly)
 
@@ -69,6 +78,8 @@ def run_nightly(args: argparse.Namespace) -> int:
     with connect(use_local_database()) as conn:
         migrate(conn)
         _ensure_fleet(conn, args.tenants)
+        if not args.no_history:
+            _score_history(conn)
         settings = queue_settings()
         concurrency = args.concurrency or settings.max_concurrency
         queues = start_local_sqs(settings)
@@ -82,6 +93,7 @@ def run_nightly(args: argparse.Namespace) -> int:
         for result in results:
             print(_describe(result))
         print_risk_table(conn, results[-1].run_id)
+        print_movers(conn, results[-1].run_id)
     print(f"nightly pipeline finished in {time.perf_counter() - started:.1f} s")
     return 1 if any(r.progress.get("failed") for r in results) else 0
 
@@ -97,6 +109,15 @@ def _ensure_fleet(conn: DbConnection, tenants: int | None) -> None:
         print(
             f"the database already holds {existing:,} organizations: scoring those "
             f"(healthscore seed-demo --tenants {tenants} --replace to change the fleet)"
+        )
+
+
+def _score_history(conn: DbConnection) -> None:
+    history = score_recorded_history(conn, get_settings().health_weights)
+    if history.days:
+        print(
+            f"scored {history.days} recorded past days first ({history.scores:,} scores, in-process) "
+            f"in {history.seconds:.1f} s"
         )
 
 
@@ -143,4 +164,19 @@ def print_risk_table(conn: DbConnection, run_id: str) -> None:
         print(
             f"{row['name'][:29]:<30}{row['overall_score']:>6}{previous:>6} {row['trend']:<10}{row['risk_level']:<7}"
             + "".join(f"{'-' if c is None else c:>5} " for c in components)
+        )
+
+
+def print_movers(conn: DbConnection, run_id: str) -> None:
+    rows = runs.biggest_movers(conn, run_id, MOVERS_SHOWN)
+    if not rows:
+        return
+    newly_high = rows[0]["newly_high"]
+    print(f"\nmovers since the previous score ({len(rows)} shown): {newly_high:,} newly HIGH, listed first")
+    print(f"{'organization':<30}{'prev':>6}{'score':>6}{'change':>8}  risk")
+    for row in rows:
+        change = row["overall_score"] - row["previous_score"]
+        print(
+            f"{row['name'][:29]:<30}{row['previous_score']:>6}{row['overall_score']:>6}{change:>+8}  "
+            f"{row['previous_risk_level']} -> {row['risk_level']}"
         )

@@ -115,3 +115,29 @@ def risk_counts(conn: DbConnection, run_id: str) -> list[dict[str, Any]]:
 def riskiest_scores(conn: DbConnection, run_id: str, limit: int) -> list[dict[str, Any]]:
     """A run's scores, highest risk and lowest score first."""
     return conn.execute(RISKIEST_SQL, (run_id, limit)).fetchall()
+
+
+# A run's scores next to each tenant's previous score's risk (a backward scan of the primary key).
+MOVERS_SQL = """
+SELECT o.name, s.overall_score, s.previous_score, s.trend, s.risk_level, p.risk_level AS previous_risk_level,
+       count(*) FILTER (WHERE s.risk_level = 'HIGH' AND p.risk_level <> 'HIGH') OVER () AS newly_high
+FROM tenant_health_scores s
+JOIN organizations o ON o.id = s.organization_id
+CROSS JOIN LATERAL (
+    SELECT t.risk_level FROM tenant_health_scores t
+    WHERE t.organization_id = s.organization_id AND t.score_date < s.score_date
+    ORDER BY t.score_date DESC
+    LIMIT 1
+) p
+WHERE s.run_id = %s
+ORDER BY s.risk_level = 'HIGH' AND p.risk_level <> 'HIGH' DESC, abs(s.overall_score - s.previous_score) DESC, o.name
+LIMIT %s
+"""
+
+
+def biggest_movers(conn: DbConnection, run_id: str, limit: int) -> list[dict[str, Any]]:
+    """A run's scores that had a previous one: newly HIGH first, then by how far they moved.
+
+    Each row carries `newly_high`, how many of the run's tenants became HIGH.
+    """
+    return conn.execute(MOVERS_SQL, (run_id, limit)).fetchall()

@@ -13,7 +13,7 @@ import random
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from healthscore.demo.profiles import FEATURE_KEYS, HISTORY_DAYS, PERIODS, PROFILES, Profile
 
@@ -23,6 +23,8 @@ CaseRow = tuple[uuid.UUID, uuid.UUID, datetime, datetime | None, datetime | None
 CampaignRow = tuple[uuid.UUID, uuid.UUID, datetime | None, int, int]
 FeatureRow = tuple[uuid.UUID, str, bool, bool, datetime | None]
 TicketRow = tuple[uuid.UUID, uuid.UUID, datetime]
+# What record-metrics would have kept on each past day (tenant_daily_inputs).
+DailyInputRow = tuple[uuid.UUID, date, int, int, int, int, datetime, str, datetime]
 
 # Column order of each table's rows, parents before children (the order they are written in).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,6 +35,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "organization_features": ("organization_id", "feature_key", "enabled", "is_used", "last_used_at"),
     "support_tickets": ("id", "organization_id", "created_at"),
 }
+DAILY_INPUT_COLUMNS = (
+    "organization_id", "input_date", "total_users", "active_users", "features_enabled", "features_used",
+    "as_of", "run_id", "recorded_at",
+)  # fmt: skip
+# The tables seed-demo writes: the source tables, then the recorded history of the fleet.
+TABLES: dict[str, tuple[str, ...]] = {**COLUMNS, "tenant_daily_inputs": DAILY_INPUT_COLUMNS}
 
 WINDOW_DAYS = 30  # the scoring window
 SLA_HOURS = (8, 24, 48, 72)
@@ -40,6 +48,10 @@ STILL_OPEN = 0.05  # chance that a case is not closed yet
 CAMPAIGN_IN_PROGRESS = 0.15  # chance that a campaign has no completed_at
 CAMPAIGN_WITHOUT_ASSIGNMENTS = 0.05
 USERS_PER_NORMAL_TICKET = 10  # one ticket a month per ten users is the scoring's baseline
+RECORDED_DAYS = 30  # days of recorded daily inputs before as-of (record-metrics' history)
+LOGIN_GAP_DAYS = (0.5, 6.0)  # an engaged user's mean days between logins, drawn per user
+EVENT_HOURS = 2.4  # how long a lapsing tenant's launch event lasted
+DROPPED_WITHIN_DAYS = (0.1, 0.9)  # a dropped feature was last used this long before as-of
 
 NAME_WORDS = (
     "Acme", "Apex", "Beacon", "Blue Ridge", "Cedar", "Summit", "Harbor", "Ironwood", "Juniper", "Keystone",
@@ -71,6 +83,7 @@ class Tenant:
     campaigns: list[CampaignRow]
     features: list[FeatureRow]
     tickets: list[TicketRow]
+    daily_inputs: list[DailyInputRow]
 
     def rows_by_table(self) -> dict[str, Sequence[tuple[object, ...]]]:
         return {
@@ -80,6 +93,7 @@ class Tenant:
             "campaigns": self.campaigns,
             "organization_features": self.features,
             "support_tickets": self.tickets,
+            "tenant_daily_inputs": self.daily_inputs,
         }
 
 
@@ -170,21 +184,27 @@ def generate_tenant(rng: random.Random, profile: Profile, number: str, as_of: da
         intensity=profile.intensity,
     )
     user_count = rng.randint(*profile.users)
+    created_at = as_of - timedelta(days=age_days)
     organization = (
         organization_id,
         name,
         profile.status,
         profile.tracks_support_tickets,
-        as_of - timedelta(days=age_days),
+        created_at,
     )
+    users = generate_users(rng, profile, timeline, organization_id, email_domain(name), user_count)
+    cases = generate_cases(rng, profile, timeline, organization_id, user_count)
+    campaigns = generate_campaigns(rng, profile, timeline, organization_id, user_count)
+    features = generate_features(rng, profile, timeline, organization_id)
     return Tenant(
         profile=profile.name,
         organization=organization,
-        users=generate_users(rng, profile, timeline, organization_id, email_domain(name), user_count),
-        cases=generate_cases(rng, profile, timeline, organization_id, user_count),
-        campaigns=generate_campaigns(rng, profile, timeline, organization_id, user_count),
-        features=generate_features(rng, profile, timeline, organization_id),
+        users=users,
+        cases=cases,
+        campaigns=campaigns,
+        features=features,
         tickets=generate_tickets(rng, profile, timeline, organization_id, user_count),
+        daily_inputs=recorded_history(organization, users, features, as_of) if profile.status == "ACTIVE" else [],
     )
 
 
@@ -198,20 +218,27 @@ def generate_users(
     engagement = rng.uniform(*profile.engagement)
     # Before the scoring window; a new tenant has no such time, so its invitees never logged in.
     before_window = timeline.moments(at_least_days=WINDOW_DAYS)
+    event = timeline.as_of - timedelta(days=rng.uniform(*profile.lapsed_days)) if profile.lapsed_share else None
     users: list[UserRow] = []
     for number in range(1, count + 1):
         email = f"{rng.choice(GIVEN_NAMES)}.{rng.choice(FAMILY_NAMES)}{number}@{domain}"
-        users.append(
-            (random_uuid(rng), organization_id, email, last_login(rng, profile, timeline, before_window, engagement))
-        )
+        login = last_login(rng, profile, timeline, before_window, engagement, event)
+        users.append((random_uuid(rng), organization_id, email, login))
     return users
 
 
 def last_login(
-    rng: random.Random, profile: Profile, timeline: Timeline, before_window: Moments, engagement: float
+    rng: random.Random,
+    profile: Profile,
+    timeline: Timeline,
+    before_window: Moments,
+    engagement: float,
+    event: datetime | None = None,
 ) -> datetime | None:
     if rng.random() < engagement:
         return timeline.recent_moment(rng)
+    if event is not None and rng.random() < profile.lapsed_share:
+        return event - timedelta(hours=rng.uniform(0, EVENT_HOURS))
     if rng.random() < profile.never_logged_in:
         return None
     return before_window.draw(rng)
@@ -276,7 +303,11 @@ def generate_features(
     for key in FEATURE_KEYS:
         enabled = rng.random() < profile.feature_enabled
         used = enabled and rng.random() < used_rate
-        features.append((organization_id, key, enabled, used, activity.draw(rng) if used else None))
+        last_used = activity.draw(rng) if used else None
+        if used and profile.feature_dropped and rng.random() < profile.feature_dropped:
+            # Used until just before as-of, not since: the flag says unused, the last use says when it stopped.
+            used, last_used = False, timeline.as_of - timedelta(days=rng.uniform(*DROPPED_WITHIN_DAYS))
+        features.append((organization_id, key, enabled, used, last_used))
     return features
 
 
@@ -291,3 +322,56 @@ def generate_tickets(
     activity = timeline.moments()
     moments = (activity.draw(rng) for _ in range(count))
     return [(random_uuid(rng), organization_id, created_at) for created_at in moments if created_at is not None]
+
+
+def recorded_history(
+    organization: OrganizationRow, users: list[UserRow], features: list[FeatureRow], as_of: datetime
+) -> list[DailyInputRow]:
+    """The login and feature inputs record-metrics would have kept on each of the RECORDED_DAYS before as-of.
+
+    The source rows hold only each user's latest login and each feature's current flags, so
+    the fleet's past is filled in consistently with them: a user whose latest login is in the
+    window logged in before too, every few days (since the tenant's creation); an enabled
+    feature not used now but used within the history was used until then (see
+    generate_features); the other flags held all along. Its own random stream, seeded by the
+    organization id, leaves the source rows exactly as they were without history.
+    """
+    organization_id, created_at = organization[0], organization[4]
+    rng = random.Random(organization_id.int)  # noqa: S311 - reproducible demo data
+    age_days = (as_of - created_at) / timedelta(days=1)
+    active_on = [0] * (RECORDED_DAYS + 1)  # active_on[k]: active users k days before as-of
+    for _, _, _, login in users:
+        if login is not None:
+            for k in active_days(rng, (as_of - login) / timedelta(days=1), age_days):
+                active_on[k] += 1
+    enabled = [row for row in features if row[2]]
+    used_now = sum(1 for row in enabled if row[3])
+    dropped = [(as_of - row[4]) / timedelta(days=1) for row in enabled if not row[3] and row[4] is not None]
+    rows: list[DailyInputRow] = []
+    for k in range(RECORDED_DAYS, 0, -1):
+        day = as_of - timedelta(days=k)
+        if day < created_at:
+            continue  # the tenant did not exist yet: nothing was recorded
+        used = used_now + sum(1 for stopped in dropped if stopped < k)
+        run_id = f"record-metrics-{day:%Y%m%dT%H%M%SZ}-demo"
+        rows.append((organization_id, day.date(), len(users), active_on[k], len(enabled), used, day, run_id, day))
+    return rows
+
+
+def active_days(rng: random.Random, latest_login_days: float, age_days: float) -> Iterator[int]:
+    """The days k (1..RECORDED_DAYS before as-of) whose window [k, k + 30] days ago holds one of a user's logins.
+
+    Logins are counted back from the latest, at random gaps, until one lies before the
+    earliest recorded day or the tenant's creation stops them.
+    """
+    login, days = latest_login_days, set[int]()
+    mean_gap = rng.uniform(*LOGIN_GAP_DAYS)
+    while True:
+        days.update(range(max(1, math.ceil(login - WINDOW_DAYS)), min(RECORDED_DAYS, math.floor(login)) + 1))
+        if login >= RECORDED_DAYS:
+            break
+        earlier = login + rng.expovariate(1 / mean_gap)
+        if earlier > age_days:
+            break  # this was the user's first login
+        login = earlier
+    yield from sorted(days)

@@ -1,4 +1,4 @@
-"""Writes a demo fleet into the six source tables with COPY, in one transaction.
+"""Writes a demo fleet into the six source tables, and its recorded history, with COPY, in one transaction.
 
 Tenants are written in chunks, one COPY per table per chunk (parents first, so the
 foreign keys hold), which keeps memory flat however large the fleet is; a failure
@@ -16,9 +16,10 @@ from datetime import datetime
 from psycopg import sql
 
 from healthscore.dal.connection import DbConnection
-from healthscore.demo.fleet import COLUMNS, Tenant, generate_fleet
+from healthscore.demo.fleet import COLUMNS, TABLES, Tenant, generate_fleet
 
 SOURCE_TABLES = tuple(COLUMNS)
+HISTORY_TABLE = "tenant_daily_inputs"  # what record-metrics kept on the fleet's past days
 CHUNK_TENANTS = 500
 
 # Binary COPY needs each column's type; it spares both sides formatting and parsing text.
@@ -40,6 +41,14 @@ COLUMN_TYPES = {
     "sla_breach_at": "timestamptz",
     "completed_at": "timestamptz",
     "last_used_at": "timestamptz",
+    "input_date": "date",
+    "total_users": "int4",
+    "active_users": "int4",
+    "features_enabled": "int4",
+    "features_used": "int4",
+    "as_of": "timestamptz",
+    "run_id": "text",
+    "recorded_at": "timestamptz",
 }
 
 
@@ -70,7 +79,7 @@ def organization_count(conn: DbConnection) -> int:
 
 
 def truncate_source_tables(conn: DbConnection) -> None:
-    tables = sql.SQL(", ").join(sql.Identifier(table) for table in SOURCE_TABLES)
+    tables = sql.SQL(", ").join(sql.Identifier(table) for table in (*SOURCE_TABLES, HISTORY_TABLE))
     conn.execute(sql.SQL("TRUNCATE {}").format(tables))
 
 
@@ -78,7 +87,7 @@ def write_fleet(conn: DbConnection, fleet: Iterable[Tenant]) -> SeedSummary:
     summary = SeedSummary()
     for chunk in itertools.batched(fleet, CHUNK_TENANTS):
         summary.profiles.update(tenant.profile for tenant in chunk)
-        for table, columns in COLUMNS.items():
+        for table, columns in TABLES.items():
             summary.rows[table] += copy_rows(conn, table, columns, chunk)
     return summary
 

@@ -3,7 +3,9 @@
 Every range is inclusive and drawn once per tenant, so two tenants of one profile
 still differ. The numbers are tuned so that, scored on the seed's as-of day, the
 fleet shows every risk level: healthy tenants are LOW, average ones LOW or MEDIUM,
-declining and churn-risk ones mostly HIGH.
+declining and churn-risk ones mostly HIGH, and lapsing ones fall from LOW or MEDIUM to
+HIGH on the last day of the 30 days of recorded history (their users last came together
+just over 30 days ago, and some features were dropped the day before).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class Profile:
     feature_enabled: float = 0.7  # chance that each feature is enabled
     feature_used: Range = (0.0, 0.0)  # chance that an enabled feature is used
     tickets_per_baseline: Range = (0.0, 0.0)  # monthly tickets as a multiple of one per ten users
+    # Chance that a user who is not engaged last logged in at one event `lapsed_days` ago.
+    lapsed_share: float = 0.0
+    lapsed_days: Range = (0.0, 0.0)
+    feature_dropped: float = 0.0  # chance that a used feature stopped being used within the last day
 
 
 ESTABLISHED: IntRange = (150, 1500)
@@ -60,7 +66,7 @@ ESTABLISHED: IntRange = (150, 1500)
 PROFILES: tuple[Profile, ...] = (
     Profile(
         name="healthy",
-        share=0.38,
+        share=0.35,
         users=(20, 60),
         age_days=ESTABLISHED,
         engagement=(0.72, 0.95),
@@ -115,6 +121,25 @@ PROFILES: tuple[Profile, ...] = (
         feature_enabled=0.6,
         feature_used=(0.0, 0.3),
         tickets_per_baseline=(2.5, 6.0),
+    ),
+    Profile(
+        name="lapsing",
+        share=0.03,
+        users=(20, 60),
+        age_days=ESTABLISHED,
+        # Everyone came to a launch event just over 30 days ago; few came back since.
+        engagement=(0.05, 0.12),
+        never_logged_in=0.05,
+        lapsed_share=0.9,
+        lapsed_days=(30.2, 30.9),
+        cases_per_user=(0.8, 2.0),
+        sla_breach=(0.05, 0.25),
+        campaigns=(3, 8),
+        assignment_completion=(0.55, 0.85),
+        feature_enabled=0.8,
+        feature_used=(0.6, 0.9),
+        feature_dropped=0.6,
+        tickets_per_baseline=(0.3, 1.0),
     ),
     Profile(
         name="new",

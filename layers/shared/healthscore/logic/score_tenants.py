@@ -6,11 +6,12 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from healthscore.core import scoring
+from healthscore.core import input_sources, scoring
 from healthscore.core.weights import HealthWeights
 from healthscore.dal import scores, usage
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import TenantUsage
+from healthscore.logic import clock
 from healthscore.logic.tenant_requests import (
     TenantOutcome,
     TenantRequest,
@@ -99,6 +100,12 @@ def score_row(
 
 def inputs_document(tenant: TenantUsage, as_of: datetime) -> dict[str, Any]:
     inputs = tenant.inputs
+    known = input_sources.provenance(
+        recorded=tenant.recorded_as_of is not None,
+        as_of_date=usage.utc_date(as_of),
+        computed_on=clock.utc_today(),
+        unknown_users=tenant.unknown_users,
+    )
     return {
         "windowStart": usage.window_start(as_of).isoformat(),
         "windowEnd": as_of.isoformat(),
@@ -113,6 +120,11 @@ def inputs_document(tenant: TenantUsage, as_of: datetime) -> dict[str, Any]:
         "tracksSupportTickets": inputs.tracks_support_tickets,
         "ticketCount": inputs.ticket_count,
         "baselineTickets": inputs.baseline_tickets,
+        # Login and feature adoption: "recorded" by record-metrics on as_of's day, or read "live".
+        "sources": known.sources(),
+        "recordedAsOf": tenant.recorded_as_of.isoformat() if tenant.recorded_as_of else None,
+        "approximate": known.approximate,
+        "unknownUsers": known.unknown_users,  # logged in after as_of: their login in the window is unknown
     }
 
 

@@ -74,6 +74,10 @@ class ScoreDetail(ScoreSummary):
     contributions: dict[Component, float] = Field(description="Points each component adds to the overall score")
     missing_components: list[Component] = Field(description="Components without data, left out of the weighting")
     inputs: dict[str, Any] = Field(description="The raw inputs over the scoring window")
+    approximate: bool = Field(
+        description="True when login and feature adoption were read after as_of's UTC day with no record of "
+        "that day: their current values stand in for the day's (inputs.unknownUsers says how many users it affects)"
+    )
     run_id: str
     as_of: datetime
     change: ScoreChange | None = Field(description="Null for a tenant's first score")
