@@ -1,4 +1,4 @@
-"""Where a score's inputs came from, and whether the score can be exact (DESIGN.md section 4). Pure.
+"""Where a score's inputs came from, and whether the score can be exact (docs/scoring.md). Pure.
 
 Cases, campaigns and tickets carry their own timestamps, so reading them over the window
 at any later time gives the window's values. `users.last_login_at` and the feature flags
