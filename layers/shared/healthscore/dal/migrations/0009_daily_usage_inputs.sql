@@ -1,4 +1,4 @@
--- Each tenant's exact usage inputs of its day, kept by record-metrics (DESIGN.md section 4):
+-- Each tenant's exact usage inputs of its day, kept by record-metrics (docs/scoring.md):
 -- users.last_login_at and the organization_features flags hold only their current value,
 -- so a calculate-score replayed days later reads login and feature adoption from here.
 -- One row per tenant and UTC day; the first on-time record of a day is the day's truth.
