@@ -1,4 +1,4 @@
-"""Where login and feature adoption came from, and when a score is approximate (DESIGN.md section 4)."""
+"""Where login and feature adoption came from, and when a score is approximate."""
 
 from __future__ import annotations
 
