@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,8 +17,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
+import psutil
 import pytest
 from factories import add_org, add_users
 
@@ -108,3 +113,127 @@ def test_the_local_server_serves_scores_to_a_token_and_refuses_without_one(
     status, body = call(f"{server}/scores", token=mint("CLIENT_SUCCESS", environment))
     assert status == 200
     assert [item["organizationId"] for item in body["items"]] == [str(tenant)]
+
+
+def raw(base_url: str, method: str, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    """A request of any method (urllib knows only a few), answer read."""
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
+    connection.request(method, url.path + path, headers=headers or {})
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer
+
+
+def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
+    tenant: UUID, environment: dict[str, str], server: str
+) -> None:
+    token = mint("CLIENT_SUCCESS", environment)
+    portal = "http://localhost:5173"  # the default --portal-origin
+
+    # A CORS preflight is answered before routing and authorization, with the template's configuration.
+    preflight = raw(
+        server,
+        "OPTIONS",
+        "/scores",
+        {"Origin": portal, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert preflight.status == 204
+    assert preflight.getheader("access-control-allow-origin") == portal
+    assert preflight.getheader("access-control-allow-methods") == "GET,POST,OPTIONS"
+    assert preflight.getheader("access-control-allow-headers") == "authorization,content-type"
+    assert preflight.getheader("access-control-max-age") == "600"
+    stranger = raw(
+        server, "OPTIONS", "/scores", {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert stranger.status == 204
+    assert stranger.getheader("access-control-allow-origin") is None
+
+    # An answer to the portal's origin carries Access-Control-Allow-Origin, errors included.
+    answer = urllib.request.urlopen(
+        urllib.request.Request(f"{server}/scores", headers={"Authorization": f"Bearer {token}", "Origin": portal}),
+        timeout=10,
+    )
+    assert (answer.status, answer.headers["access-control-allow-origin"]) == (200, portal)
+    assert raw(server, "GET", "/scores", {"Origin": portal}).getheader("access-control-allow-origin") == portal
+    assert (
+        raw(server, "GET", "/scores", {"Origin": "https://evil.example"}).getheader("access-control-allow-origin")
+        is None
+    )
+
+    # Methods no route declares: JSON, never http.server's 501 HTML page.
+    for method in ("OPTIONS", "TRACE", "PUT", "DELETE", "PATCH", "BREW"):
+        refused = _json_answer(server, method, "/scores")
+        assert refused == (405, "GET, OPTIONS", {"message": f"Method {method} not allowed"}), method
+    assert _json_answer(server, "GET", "/calculate-all") == (
+        405,
+        "OPTIONS, POST",
+        {"message": "Method GET not allowed"},
+    )
+    assert _json_answer(server, "TRACE", "/nowhere") == (404, None, {"message": "Not Found"})
+    head = raw(server, "HEAD", "/scores")
+    assert (head.status, head.getheader("allow"), head.getheader("content-type")) == (
+        405,
+        "GET, OPTIONS",
+        "application/json",
+    )
+
+
+def _json_answer(base_url: str, method: str, path: str) -> tuple[int, str | None, Any]:
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
+    connection.request(method, url.path + path)
+    answer = connection.getresponse()
+    assert answer.getheader("content-type") == "application/json"
+    body = json.loads(answer.read())
+    connection.close()
+    return answer.status, answer.getheader("allow"), body
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_sigterm_stops_the_moto_server_and_the_embedded_database(tmp_path: Path) -> None:
+    # No DATABASE_URL: `local serve` starts its own embedded PostgreSQL under HEALTHSCORE_LOCAL_DIR.
+    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    environment["HEALTHSCORE_LOCAL_DIR"] = str(tmp_path)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = healthscore("local", "serve", "--port", str(port), env=environment, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS * 2  # initdb first
+            while call_or_none(f"http://127.0.0.1:{port}{PREFIX}/scores") is None:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the server did not start in time"
+                time.sleep(0.2)
+            found = re.search(r"SQS endpoint http://127\.0\.0\.1:(\d+)", log_path.read_text())
+            assert found, log_path.read_text()
+            sqs_port = int(found[1])
+            children = psutil.Process(process.pid).children(recursive=True)
+            postmaster = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+            assert _listening(sqs_port)
+            assert children
+            assert not _gone(postmaster)
+
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+    assert not _listening(port)
+    assert not _listening(sqs_port)
+    assert [child.pid for child in children if not _gone(child.pid)] == []
+    assert _gone(postmaster)
+    assert "Traceback" not in log_path.read_text()

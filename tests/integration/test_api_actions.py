@@ -6,13 +6,15 @@ boto3 is pointed at them with AWS_ENDPOINT_URL_* and dummy credentials, as local
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from api_support import add_scored_tenants, request
+from api_support import add_scored_tenants, api_event, request
 from moto.server import ThreadedMotoServer
 
 from healthscore.aws.clients import reset_clients, sqs_client
@@ -131,3 +133,128 @@ def test_the_lambda_endpoint_answers_an_unknown_function_as_lambda_does(
 
     assert status == 500  # boto3 raised ResourceNotFoundException inside the api function
     assert set(body) == {"message", "correlationId"}
+
+    # The run that never started is forgotten: it does not hold off the next request.
+    monkeypatch.setenv("FANOUT_FUNCTION_NAME", FANOUT)
+    get_settings.cache_clear()
+    assert request("POST /calculate-all", roles="PLATFORM_ADMIN")[0] == 202
+
+
+# --- one calculate-scores run at a time ---------------------------------------------------------
+
+
+def test_calculate_all_while_a_run_is_in_progress_is_409_naming_it(
+    database_url: str, fanout_invocations: LambdaInvokeApi
+) -> None:
+    first = request("POST /calculate-all", roles="PLATFORM_ADMIN")[1]
+
+    status, body = request("POST /calculate-all", roles="PLATFORM_ADMIN")
+
+    assert status == 409
+    assert body == {
+        "message": f"A calculate-scores run is still in progress: {first['runId']};"
+        f" follow it with GET /runs/{first['runId']}",
+        "runId": first["runId"],
+    }
+    assert len(fanout_invocations.invocations) == 1
+
+
+# One API execution environment in a process of its own, as Lambda runs them: it loads the real
+# handler, says "ready", and invokes it with the event it reads once every environment is ready.
+ENVIRONMENT_SCRIPT = """
+import json, sys
+from healthscore.local.handlers import load_handler
+from healthscore.local.lambda_context import LocalLambdaContext
+handler = load_handler("api").lambda_handler
+print("ready", flush=True)
+event = json.loads(sys.stdin.readline())
+response = handler(event, LocalLambdaContext("ApiFunction"))
+print(json.dumps({"status": response["statusCode"], "body": json.loads(response["body"])}), flush=True)
+"""
+
+
+def test_ten_concurrent_calculate_all_start_exactly_one_run(
+    conn: DbConnection, fanout_invocations: LambdaInvokeApi
+) -> None:
+    environments = [
+        subprocess.Popen(
+            [sys.executable, "-c", ENVIRONMENT_SCRIPT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(10)
+    ]
+    try:
+        for environment in environments:
+            assert environment.stdout is not None
+            assert environment.stdout.readline().strip() == "ready"
+        event = json.dumps(api_event("POST /calculate-all", roles="PLATFORM_ADMIN")) + "\n"
+        for environment in environments:  # ten requests within a few milliseconds
+            assert environment.stdin is not None
+            environment.stdin.write(event)
+            environment.stdin.flush()
+        answers = [json.loads(environment.communicate(timeout=60)[0]) for environment in environments]
+    finally:
+        for environment in environments:
+            environment.kill()
+
+    started = [answer["body"] for answer in answers if answer["status"] == 202]
+    assert len(started) == 1, answers
+    assert sorted(answer["status"] for answer in answers) == [202] + [409] * 9
+    assert {answer["body"]["runId"] for answer in answers} == {started[0]["runId"]}
+    fanout_invocations.join(timeout=10)
+    assert len(fanout_invocations.invocations) == 1
+    assert conn.execute("SELECT run_id FROM scoring_runs").fetchall() == [{"run_id": started[0]["runId"]}]
+
+
+def _run(conn: DbConnection, run_id: str, job: str, tenant_count: int | None, outcomes: int, age_hours: float) -> None:
+    conn.execute(
+        "INSERT INTO scoring_runs (run_id, job, as_of, tenant_count, started_at)"
+        " VALUES (%s, %s, now(), %s, now() - make_interval(secs => %s))",
+        (run_id, job, tenant_count, age_hours * 3600),
+    )
+    for _ in range(outcomes):
+        conn.execute(
+            "INSERT INTO run_tenant_outcomes (run_id, organization_id, outcome)"
+            " VALUES (%s, gen_random_uuid(), 'scored')",
+            (run_id,),
+        )
+
+
+@pytest.mark.parametrize(
+    ("job", "tenant_count", "outcomes", "age_hours", "blocks"),
+    [
+        ("calculate-scores", None, 0, 0.1, True),  # the fan-out is still enqueuing
+        ("calculate-scores", 3, 2, 5.9, True),  # one tenant still pending
+        ("calculate-scores", 3, 3, 0.1, False),  # every tenant has its outcome
+        ("calculate-scores", None, 0, 6.1, False),  # a fan-out that died more than 6 hours ago
+        ("calculate-scores", 3, 1, 6.1, False),  # tenants lost for more than 6 hours
+        ("record-metrics", 3, 0, 0.1, False),  # another job
+    ],
+    ids=["enqueuing", "pending", "complete", "dead-fan-out", "stale", "other-job"],
+)
+def test_what_counts_as_a_run_in_progress(
+    conn: DbConnection,
+    fanout_invocations: LambdaInvokeApi,
+    job: str,
+    tenant_count: int | None,
+    outcomes: int,
+    age_hours: float,
+    blocks: bool,
+) -> None:
+    _run(conn, "earlier-run", job, tenant_count, outcomes, age_hours)
+
+    status, body = request("POST /calculate-all", roles="PLATFORM_ADMIN")
+
+    assert (status, body.get("runId") == "earlier-run") == ((409, True) if blocks else (202, False))
+
+
+def test_a_pending_recalculation_does_not_hold_off_a_fleet_run(
+    conn: DbConnection, scoring_queue: str, fanout_invocations: LambdaInvokeApi
+) -> None:
+    org_id = add_scored_tenants(conn, 1)[0]
+    assert request("POST /scores/{organizationId}/recalculate", path={"organizationId": org_id})[0] == 202
+
+    assert request("POST /calculate-all", roles="PLATFORM_ADMIN")[0] == 202

@@ -342,6 +342,194 @@ def test_garbage_event_is_refused(auth_env: pytest.MonkeyPatch, event: Any) -> N
     assert handler.lambda_handler(event, lambda_context()) == {"isAuthorized": False, "context": {}}
 
 
+# --- several audiences, Cognito access tokens ---------------------------------------------------
+
+PORTAL_CLIENT_ID = "5r2lbvf4p0c6example"  # a Cognito app client id
+
+
+@pytest.fixture
+def multi_invoke(auth_env: pytest.MonkeyPatch, base_event: dict[str, Any], caplog: pytest.LogCaptureFixture) -> Invoke:
+    auth_env.setenv("JWT_AUDIENCE", f"{AUDIENCE}, {PORTAL_CLIENT_ID}")
+    caplog.set_level(logging.INFO)
+    return start_authorizer(base_event)
+
+
+def cognito_access_token(key: SigningKey, **overrides: Any) -> str:
+    """The claims of a Cognito access token: no aud, token_use and client_id instead."""
+    access: dict[str, Any] = {"aud": None, "token_use": "access", "client_id": PORTAL_CLIENT_ID}
+    return make_token(key, **(access | overrides))
+
+
+@pytest.mark.parametrize("audience", [AUDIENCE, PORTAL_CLIENT_ID, ["unrelated", PORTAL_CLIENT_ID]])
+def test_id_token_naming_any_configured_audience_is_accepted(
+    multi_invoke: Invoke, keys: Keys, audience: object
+) -> None:
+    token = make_token(keys.rsa, aud=audience, token_use="id")
+
+    assert multi_invoke(f"Bearer {token}")["isAuthorized"] is True
+
+
+def test_cognito_access_token_with_a_configured_client_id_is_accepted(multi_invoke: Invoke, keys: Keys) -> None:
+    groups: dict[str, Any] = {"cognito:groups": ["PLATFORM_ADMIN"]}
+
+    assert multi_invoke(f"Bearer {cognito_access_token(keys.rsa, roles=None, **groups)}") == {
+        "isAuthorized": True,
+        "context": {"sub": "user-123", "roles": "PLATFORM_ADMIN"},
+    }
+
+
+AUDIENCE_REFUSED: list[Any] = [
+    pytest.param({"client_id": "another-app-client"}, "wrong client_id", id="access-token-wrong-client-id"),
+    pytest.param({"client_id": None}, "wrong client_id", id="access-token-without-client-id"),
+    pytest.param({"client_id": [PORTAL_CLIENT_ID]}, "wrong client_id", id="access-token-client-id-not-a-string"),
+    pytest.param({"token_use": "id"}, "a required claim is missing", id="id-token-without-aud"),
+    pytest.param({"token_use": "refresh"}, "a required claim is missing", id="access-token-wrong-token-use"),
+    pytest.param({"token_use": None}, "a required claim is missing", id="no-aud-no-token-use"),
+    pytest.param({"token_use": ["access"]}, "a required claim is missing", id="token-use-not-a-string"),
+    pytest.param({"aud": "another-api"}, "wrong audience", id="aud-wins-over-client-id"),
+    pytest.param({"aud": [1, {"a": PORTAL_CLIENT_ID}]}, "wrong audience", id="aud-not-strings"),
+    pytest.param({"aud": f"{AUDIENCE},{PORTAL_CLIENT_ID}"}, "wrong audience", id="aud-is-not-split"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "reason"), AUDIENCE_REFUSED)
+def test_token_without_one_of_our_audiences_is_refused(
+    multi_invoke: Invoke, keys: Keys, caplog: pytest.LogCaptureFixture, overrides: dict[str, Any], reason: str
+) -> None:
+    assert multi_invoke(f"Bearer {cognito_access_token(keys.rsa, **overrides)}")["isAuthorized"] is False
+    assert refusal_reasons(caplog) == [reason]
+
+
+def test_single_audience_is_still_exact(invoke: Invoke, keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
+    # JWT_AUDIENCE is only AUDIENCE here: the portal's client id is not one of ours.
+    assert invoke(f"Bearer {cognito_access_token(keys.rsa)}")["isAuthorized"] is False
+    assert invoke(f"Bearer {cognito_access_token(keys.rsa, client_id=AUDIENCE)}")["isAuthorized"] is True
+    assert refusal_reasons(caplog) == ["wrong client_id"]
+
+
+# --- hostile tokens -----------------------------------------------------------------------------
+
+
+def _b64_json_text(text: str) -> str:
+    return _b64(text.encode()).decode()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def rs256_token(key: SigningKey, payload: str) -> str:
+    """A token validly signed by `key` over any payload text, including what PyJWT refuses to encode."""
+    signing_input = _b64(json.dumps({"alg": "RS256", "kid": key.kid}).encode()) + b"." + _b64(payload.encode())
+    signature = jwt.get_algorithm_by_name("RS256").sign(signing_input, key.private_key)
+    return (signing_input + b"." + _b64(signature)).decode()
+
+
+def _hs_confusion(key: SigningKey, algorithm: str, digest: Any) -> str:
+    secret = key.public_pem()
+    header = {"alg": algorithm, "typ": "JWT", "kid": key.kid}
+    return unsigned_token(header, claims(), lambda data: hmac.new(secret, data, digest).digest())
+
+
+HOSTILE: list[Any] = [
+    pytest.param(lambda k: "Bearer " + "a" * 100_000, "token too large", id="100kB-garbage"),
+    pytest.param(
+        lambda k: f"Bearer {make_token(k.rsa, padding='x' * 100_000)}", "token too large", id="100kB-signed-token"
+    ),
+    pytest.param(
+        # A header nested deeper than the JSON parser recurses (RecursionError, not a decode error).
+        lambda k: f"Bearer {_b64_json_text(_nested(5_000))}.e30.c2ln",
+        "malformed token",
+        id="deeply-nested-header",
+    ),
+    pytest.param(
+        lambda k: f"Bearer {make_token(k.rsa, deep=json.loads(_nested(500)))}.x",
+        "malformed token",
+        id="token-with-a-fourth-part",
+    ),
+    pytest.param(
+        lambda k: "Bearer " + unsigned_token({"alg": "RS256", "kid": {"$ref": "../"}}, claims(), lambda _: b"s"),
+        "invalid token (InvalidTokenError)",  # PyJWT's own check: a kid must be a string
+        id="kid-an-object",
+    ),
+    pytest.param(
+        lambda k: "Bearer " + unsigned_token({"alg": "RS256", "kid": ["rsa-1"]}, claims(), lambda _: b"s"),
+        "invalid token (InvalidTokenError)",  # PyJWT's own check: a kid must be a string
+        id="kid-a-list",
+    ),
+    pytest.param(
+        lambda k: "Bearer " + unsigned_token({"alg": ["RS256"], "kid": "rsa-1"}, claims(), lambda _: b"s"),
+        "algorithm not allowed",
+        id="alg-a-list",
+    ),
+    pytest.param(
+        lambda k: f"Bearer {make_token(k.rsa, roles=[['CLIENT_SUCCESS'], {'role': 'PLATFORM_ADMIN'}])}",
+        "no allowed role",
+        id="roles-nested",
+    ),
+    pytest.param(
+        lambda k: f"Bearer {make_token(k.rsa, roles={'CLIENT_SUCCESS': True})}", "no allowed role", id="roles-object"
+    ),
+    pytest.param(
+        lambda k: f"Bearer {make_token(k.rsa, roles='VIEWER ' * 1_500)}", "no allowed role", id="roles-huge-string"
+    ),
+    pytest.param(
+        lambda k: f"Bearer {make_token(k.rsa, sub={'id': 'user-123'})}",
+        "invalid token (InvalidSubjectError)",
+        id="sub-an-object",
+    ),
+    pytest.param(lambda k: f"Bearer {make_token(k.rsa, sub='')}", "a required claim is missing", id="sub-empty"),
+    pytest.param(lambda k: f"Bearer {make_token(k.rsa, exp='tomorrow')}", "malformed token", id="exp-a-string"),
+    pytest.param(
+        lambda k: f"Bearer {rs256_token(k.rsa, json.dumps(claims(iss=[ISSUER])))}",
+        "wrong issuer",
+        id="iss-a-list",
+    ),
+]
+for _alg in ("none", "None", "NONE", "nOnE"):
+    HOSTILE.append(
+        pytest.param(
+            lambda k, alg=_alg: "Bearer " + unsigned_token({"alg": alg, "kid": k.rsa.kid}, claims(), lambda _: b""),
+            "algorithm not allowed",
+            id=f"alg-{_alg}-unsigned",
+        )
+    )
+for _name, _digest in (("HS256", hashlib.sha256), ("HS384", hashlib.sha384), ("HS512", hashlib.sha512)):
+    for _key in ("rsa", "ec", "ed"):
+        HOSTILE.append(
+            pytest.param(
+                lambda k, name=_name, digest=_digest, key=_key: (
+                    f"Bearer {_hs_confusion(getattr(k, key), name, digest)}"
+                ),
+                "algorithm not allowed",
+                id=f"{_name}-with-the-{_key}-public-key-as-secret",
+            )
+        )
+
+
+@pytest.mark.parametrize(("authorization", "reason"), HOSTILE)
+def test_hostile_token_is_refused_never_raised(
+    invoke: Invoke,
+    keys: Keys,
+    caplog: pytest.LogCaptureFixture,
+    authorization: Callable[[Keys], str],
+    reason: str,
+) -> None:
+    assert invoke(authorization(keys)) == {"isAuthorized": False, "context": {}}
+    # The fixed reason of an expected refusal: not "unexpected error; request refused".
+    assert refusal_reasons(caplog) == [reason]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_deeply_nested_claim_in_a_validly_signed_token_is_refused(
+    invoke: Invoke, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = rs256_token(keys.rsa, json.dumps(claims())[:-1] + f', "deep": {_nested(5_000)}}}')
+
+    assert invoke(f"Bearer {token}") == {"isAuthorized": False, "context": {}}
+    assert refusal_reasons(caplog) == ["malformed token"]
+
+
 # --- configuration ------------------------------------------------------------------------------
 
 
@@ -370,8 +558,21 @@ def test_missing_configuration_fails_the_cold_start_naming_the_variable(
         ("JWT_JWKS_JSON", '{"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}]}', "JWT_JWKS_JSON"),
         ("JWT_JWKS_URL", "http://keys.example.com/jwks.json", "JWT_JWKS_URL"),
         ("ROLES_CLAIM", "", "ROLES_CLAIM"),
+        ("JWT_AUDIENCE", "healthscore-api,,portal", "JWT_AUDIENCE"),
+        ("JWT_AUDIENCE", "healthscore-api,", "JWT_AUDIENCE"),
+        ("JWKS_MAX_AGE_SECONDS", "30", "JWKS_MAX_AGE_SECONDS"),
+        ("JWKS_MAX_AGE_SECONDS", "an hour", "JWKS_MAX_AGE_SECONDS"),
     ],
-    ids=["jwks-not-json", "jwks-only-symmetric-key", "jwks-url-plain-http", "empty-roles-claim"],
+    ids=[
+        "jwks-not-json",
+        "jwks-only-symmetric-key",
+        "jwks-url-plain-http",
+        "empty-roles-claim",
+        "empty-audience-in-list",
+        "trailing-comma-audience",
+        "jwks-max-age-below-refetch-interval",
+        "jwks-max-age-not-a-number",
+    ],
 )
 def test_bad_configuration_fails_the_cold_start_naming_the_variable(
     auth_env: pytest.MonkeyPatch, variable: str, value: str, named: str
@@ -406,12 +607,16 @@ class JwksServer:
 
     document: dict[str, Any]
     url: str = ""
-    requests: int = 0
+    paths: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def serve(self) -> bytes:
+    @property
+    def requests(self) -> int:
+        return len(self.paths)
+
+    def serve(self, path: str) -> bytes:
         with self._lock:
-            self.requests += 1
+            self.paths.append(path)
             return json.dumps(self.document).encode()
 
 
@@ -421,7 +626,7 @@ def jwks_server(keys: Keys) -> Iterator[JwksServer]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = state.serve()
+            body = state.serve(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -471,10 +676,11 @@ def test_jwks_is_fetched_on_first_use_and_cached(
     assert jwks_server.requests == 0  # the cold start does not wait for the network
 
     for _ in range(5):
-        clock.now += 3_600
+        clock.now += 700  # 3,500 s in all: within JWKS_MAX_AGE_SECONDS (default 3,600)
         assert remote_invoke(f"Bearer {make_token(keys.rsa)}")["isAuthorized"] is True
 
     assert jwks_server.requests == 1
+    assert jwks_server.paths == ["/.well-known/jwks.json"]
 
 
 def test_unknown_kid_refetches_at_most_once_a_minute(
@@ -506,6 +712,84 @@ def test_unknown_kid_refetches_at_most_once_a_minute(
 
     assert remote_invoke(f"Bearer {make_token(rotated)}")["isAuthorized"] is True
     assert jwks_server.requests == 3
+
+
+@pytest.mark.parametrize(
+    "kid",
+    [
+        "../../../etc/passwd",
+        "..%2F..%2Fjwks.json",
+        "/.well-known/jwks.json?kid=rsa-1",
+        "http://127.0.0.1:1/evil-jwks.json",
+        "file:///etc/passwd",
+        "rsa-1/../rsa-1",
+        "rsa-1\u0000",
+    ],
+)
+def test_kid_is_a_name_never_a_path_or_url(
+    remote_invoke: Invoke, jwks_server: JwksServer, keys: Keys, clock: FakeClock, kid: str
+) -> None:
+    assert remote_invoke(f"Bearer {make_token(keys.rsa, kid=kid)}")["isAuthorized"] is False
+    clock.now += 61
+    assert remote_invoke(f"Bearer {make_token(keys.rsa, kid=kid)}")["isAuthorized"] is False
+
+    # Two refetches for an unknown kid, both of the configured URL: the kid never reaches it.
+    assert jwks_server.paths == ["/.well-known/jwks.json"] * 2
+
+
+def test_key_rotated_out_of_the_jwks_stops_verifying_after_the_maximum_age(
+    remote_invoke: Invoke, jwks_server: JwksServer, keys: Keys, clock: FakeClock
+) -> None:
+    old_token = make_token(keys.rsa, exp=int(time.time()) + 86_400)
+    assert remote_invoke(f"Bearer {old_token}")["isAuthorized"] is True
+
+    # The identity provider rotates rsa-1 out: its tokens are still unexpired.
+    rotated = SigningKey("rsa-2", "RS256", keys.stranger.private_key)
+    jwks_server.document = {"keys": [rotated.jwk()]}
+    clock.now += 3_599
+    assert remote_invoke(f"Bearer {old_token}")["isAuthorized"] is True  # within the maximum age
+    assert jwks_server.requests == 1
+
+    clock.now += 1
+    assert remote_invoke(f"Bearer {old_token}")["isAuthorized"] is False
+    assert jwks_server.requests == 2
+    assert remote_invoke(f"Bearer {make_token(rotated)}")["isAuthorized"] is True
+    assert jwks_server.requests == 2
+
+
+def test_jwks_maximum_age_is_configurable(
+    auth_env: pytest.MonkeyPatch, base_event: dict[str, Any], jwks_server: JwksServer, keys: Keys, clock: FakeClock
+) -> None:
+    auth_env.delenv("JWT_JWKS_JSON")
+    auth_env.setenv("JWT_JWKS_URL", jwks_server.url)
+    auth_env.setenv("JWKS_MAX_AGE_SECONDS", "300")
+    invoke = start_authorizer(base_event)
+
+    for _ in range(4):
+        assert invoke(f"Bearer {make_token(keys.rsa)}")["isAuthorized"] is True
+        clock.now += 150
+
+    assert jwks_server.requests == 2  # at 0 s and at 300 s
+
+
+def test_stale_keys_keep_verifying_while_the_jwks_is_unreachable_and_are_refetched_once_a_minute(
+    remote_invoke: Invoke, jwks_server: JwksServer, keys: Keys, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert remote_invoke(f"Bearer {make_token(keys.rsa)}")["isAuthorized"] is True
+    jwks_server.document = {"keys": "the identity provider is having a bad day"}
+    clock.now += 3_600
+
+    for _ in range(5):
+        assert remote_invoke(f"Bearer {make_token(keys.rsa)}")["isAuthorized"] is True
+        clock.now += 20
+    assert jwks_server.requests == 3  # 0 s, 3,600 s, 3,660 s: not one a request
+
+    # Back: the next fetch a minute on brings the rotation in.
+    jwks_server.document = {"keys": [keys.ec.jwk()]}
+    clock.now += 60
+    assert remote_invoke(f"Bearer {make_token(keys.rsa)}")["isAuthorized"] is False
+    assert remote_invoke(f"Bearer {make_token(keys.ec)}")["isAuthorized"] is True
+    assert jwks_server.requests == 4
 
 
 def unavailable_metrics(capsys: pytest.CaptureFixture[str]) -> list[float]:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_jwks_url: str | None = None
     jwt_jwks_json: str | None = None
+    # How long fetched JWKS keys are trusted before the JWKS is fetched again: a key the identity
+    # provider removed stops verifying within this time, even if no token names an unknown kid.
+    jwks_max_age_seconds: int = Field(default=3600, ge=60)
     roles_claim: str = "roles"
     iam_role_map: dict[str, list[Role]] = {}
     health_weights: HealthWeights = HEALTH_WEIGHTS
@@ -64,6 +67,18 @@ class Settings(BaseSettings):
                 # psycopg's message can echo the URL; keep the password out of logs.
                 raise ValueError("not a PostgreSQL connection URL or conninfo string") from exc
         return value or None
+
+    @field_validator("jwt_audience")
+    @classmethod
+    def _audience_list(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() and not all(part.strip() for part in value.split(",")):
+            raise ValueError("a comma-separated list of audiences, none of them empty")
+        return value
+
+    @property
+    def jwt_audiences(self) -> frozenset[str]:
+        """The audiences of JWT_AUDIENCE (one, or several separated by commas)."""
+        return frozenset(part.strip() for part in (self.jwt_audience or "").split(",") if part.strip())
 
     def require(self, *names: str) -> None:
         """Fail unless every named setting (env var name) is set."""

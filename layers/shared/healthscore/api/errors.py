@@ -1,7 +1,8 @@
 """The one place that maps what went wrong to an HTTP answer: JSON `{"message": ...}`.
 
 401 no credentials, 403 wrong role, 404 unknown organization/run or nothing scored,
-400 an unusable parameter, 422 a parameter failing validation (both name it), and 500
+400 an unusable parameter, 409 a run of the job still in progress (naming its runId),
+422 a parameter failing validation (both name it), and 500
 for anything unexpected, with the Lambda request id as correlation id and no internals.
 """
 
@@ -17,7 +18,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from healthscore.api import roles
 from healthscore.api.problems import BadParameterError, NotAuthenticatedError, NotAuthorizedError, ResourceNotFoundError
-from healthscore.models.api import ErrorBody, FieldError
+from healthscore.logic.run_guard import RunInProgressError
+from healthscore.models.api import ErrorBody, FieldError, RunInProgress
 
 logger = Logger(child=True)
 
@@ -66,6 +68,15 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(list(PROBLEM_STATUS))
     def problem(exc: Exception) -> Response:
         return problem_response(exc)
+
+    @app.exception_handler(RunInProgressError)
+    def run_in_progress(exc: RunInProgressError) -> Response:
+        body = RunInProgress(message=str(exc), run_id=exc.run_id)
+        return Response(
+            status_code=HTTPStatus.CONFLICT,
+            content_type=content_types.APPLICATION_JSON,
+            body=body.model_dump(mode="json", by_alias=True),
+        )
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(exc: RequestValidationError) -> Response:

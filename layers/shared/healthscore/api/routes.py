@@ -29,6 +29,7 @@ from healthscore.models.api import (
     ErrorBody,
     MetricHistory,
     RecalculationQueued,
+    RunInProgress,
     RunProgress,
     RunStarted,
     ScoreDetail,
@@ -64,6 +65,7 @@ class RouteSpec:
     summary: str
     roles: frozenset[Role]
     status_code: HTTPStatus
+    responses: dict[HTTPStatus, tuple[str, type]]  # the route's own answers besides the common errors
 
 
 ROUTES: list[RouteSpec] = []
@@ -76,9 +78,10 @@ def route(
     *,
     roles: frozenset[Role] = API_ROLES,
     status_code: HTTPStatus = HTTPStatus.OK,
+    responses: dict[HTTPStatus, tuple[str, type]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def add(handler: Callable[..., Any]) -> Callable[..., Any]:
-        ROUTES.append(RouteSpec(method, path, handler, summary, roles, status_code))
+        ROUTES.append(RouteSpec(method, path, handler, summary, roles, status_code, responses or {}))
         return handler
 
     return add
@@ -140,6 +143,7 @@ def get_adoption(organization_id: OrganizationId) -> Adoption:
     "Score every active tenant now (PLATFORM_ADMIN); follow it with GET /runs/{runId}",
     roles=ADMIN_ROLES,
     status_code=HTTPStatus.ACCEPTED,
+    responses={HTTPStatus.CONFLICT: ("A calculate-scores run is still in progress (its runId)", RunInProgress)},
 )
 def calculate_all() -> RunStarted:
     return service.calculate_all(get_connection())
@@ -177,6 +181,7 @@ def _responses(spec: RouteSpec) -> dict[int, Any]:
     return {
         int(spec.status_code): _response(spec.status_code.phrase, success),
         **{int(status): _response(description, ErrorBody) for status, description in ERROR_RESPONSES.items()},
+        **{int(status): _response(description, model) for status, (description, model) in spec.responses.items()},
     }
 
 

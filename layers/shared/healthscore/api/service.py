@@ -23,6 +23,7 @@ from healthscore.dal.connection import DbConnection
 from healthscore.dal.scores import Keyset, ScoreFilters
 from healthscore.logic.enqueue import enqueue_messages
 from healthscore.logic.fanout import new_run_id
+from healthscore.logic.run_guard import start_run_unless_running
 from healthscore.models.api import (
     Adoption,
     ComponentScores,
@@ -195,7 +196,7 @@ def recalculate(conn: DbConnection, organization_id: UUID) -> RecalculationQueue
     require_organization(conn, organization_id)
     queue_url = get_settings().required("SCORING_QUEUE_URL")
     as_of = datetime.now(UTC)
-    run_id = f"recalc-{uuid4()}"
+    run_id = f"{runs.RECALCULATION_RUN_PREFIX}{uuid4()}"
     runs.start_run(conn, run_id, "calculate-scores", as_of)  # so that GET /runs/{runId} follows it
     message = ScoringMessage(type="calculate-score", organization_id=organization_id, as_of=as_of, run_id=run_id)
     enqueue_messages(queue_url, [message])
@@ -206,15 +207,22 @@ def recalculate(conn: DbConnection, organization_id: UUID) -> RecalculationQueue
 
 
 def calculate_all(conn: DbConnection) -> RunStarted:
-    """Start a calculate-scores run: record it, then invoke the fan-out asynchronously."""
+    """Start a calculate-scores run: record it, then invoke the fan-out asynchronously.
+
+    RunInProgressError (409) while another calculate-scores run is in progress.
+    """
     function_name = get_settings().required("FANOUT_FUNCTION_NAME")
     as_of = datetime.now(UTC)
     run_id = new_run_id("calculate-scores", as_of)
-    runs.start_run(conn, run_id, "calculate-scores", as_of)  # GET /runs/{runId} answers at once
+    start_run_unless_running(conn, run_id, "calculate-scores", as_of)  # GET /runs/{runId} answers at once
     request = FanoutRequest(job="calculate-scores", as_of=as_of, run_id=run_id)
-    lambda_client().invoke(
-        FunctionName=function_name, InvocationType="Event", Payload=request.model_dump_json(by_alias=True)
-    )
+    try:
+        lambda_client().invoke(
+            FunctionName=function_name, InvocationType="Event", Payload=request.model_dump_json(by_alias=True)
+        )
+    except Exception:
+        runs.forget_run(conn, run_id)  # a run that never started must not hold off the next one
+        raise
     return RunStarted(message="Score calculation started for every active tenant", run_id=run_id, as_of=as_of)
 
 

@@ -11,6 +11,9 @@ from healthscore.config import Settings, get_settings
 
 # RFC 6750 b64token: whatever else arrives is not a JWT and need not reach the parser.
 _B64TOKEN: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# Identity providers' tokens are a few kB (Cognito's, with groups, well under 8 kB); refusing larger
+# ones before any parsing keeps a 100 kB header from costing base64 and JSON work on every request.
+MAX_TOKEN_CHARS: Final = 16 * 1024
 
 _verifier: tuple[Settings, TokenVerifier] | None = None
 
@@ -32,6 +35,8 @@ def bearer_token(authorization: object) -> str:
     if scheme.lower() != "bearer":
         raise TokenRejected("not a Bearer credential")
     token = token.strip()
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenRejected("token too large")
     if not _B64TOKEN.fullmatch(token):
         raise TokenRejected("malformed token")
     return token

@@ -1,9 +1,13 @@
 """The keys that may sign a token: a JWKS given inline (JWT_JWKS_JSON) or fetched (JWT_JWKS_URL).
 
-A fetched JWKS is downloaded on first use and kept for the life of the execution
-environment. A token naming an unknown `kid` triggers a refetch (key rotation), but
-fetches are at least a minute apart, so a stream of forged `kid`s cannot turn the
-authorizer into a load generator against the identity provider.
+A fetched JWKS is downloaded on first use and trusted for JWKS_MAX_AGE_SECONDS (default
+an hour); the first request after that fetches it again, so a key the identity provider
+removed (rotated out, or revoked after a leak) stops verifying within that time. A token
+naming an unknown `kid` triggers a refetch too (key rotation). Fetches are at least a
+minute apart either way, so a stream of forged `kid`s cannot turn the authorizer into a
+load generator against the identity provider. When a refetch fails, the keys held so
+far keep verifying (an outage of the identity provider must not lock every user out)
+and the fetch is retried, still at most once a minute.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from healthscore.config import ConfigError, Settings
 REFETCH_INTERVAL_SECONDS: Final = 60.0
 # An authorizer that waits longer than this makes every request slow; better to refuse and retry later.
 FETCH_TIMEOUT_SECONDS: Final = 3.0
+# A JWKS holds a handful of keys (a few kB); anything far larger is not one.
+MAX_JWKS_BYTES: Final = 1024 * 1024
 ASYMMETRIC_KEY_TYPES: Final = frozenset({"RSA", "EC", "OKP"})
 
 logger = logging.getLogger(__name__)
@@ -78,16 +84,18 @@ class StaticJwks:
 
 
 class RemoteJwks:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, max_age_seconds: float) -> None:
         self._url = url
+        self._max_age = max_age_seconds
         self._keys: dict[str, VerificationKey] | None = None
-        self._last_fetch: float | None = None
+        self._last_fetch: float | None = None  # the last attempt, successful or not
+        self._fetched_at: float | None = None  # when the keys held were fetched
         # The local HTTP server may verify from several threads; one fetch at a time keeps the interval honest.
         self._lock = threading.Lock()
 
     def key_for(self, kid: str) -> VerificationKey | None:
         with self._lock:
-            if self._keys is None or (kid not in self._keys and self._may_refetch()):
+            if self._keys is None or ((kid not in self._keys or self._stale()) and self._may_refetch()):
                 self._refresh()
             if self._keys is None:
                 raise JwksUnavailableError("the JWKS of JWT_JWKS_URL could not be fetched")
@@ -96,14 +104,21 @@ class RemoteJwks:
     def _may_refetch(self) -> bool:
         return self._last_fetch is None or monotonic() - self._last_fetch >= REFETCH_INTERVAL_SECONDS
 
+    def _stale(self) -> bool:
+        return self._fetched_at is None or monotonic() - self._fetched_at >= self._max_age
+
     def _refresh(self) -> None:
         """Fetch the JWKS; on failure keep the keys held so far (an outage must not revoke them)."""
         self._last_fetch = monotonic()
         try:
             # The scheme was checked at start-up (https, or http to this machine).
             with urllib.request.urlopen(self._url, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-                self._keys = parse_jwks(json.load(response))
-        except (OSError, ValueError) as exc:
+                document = response.read(MAX_JWKS_BYTES + 1)
+            if len(document) > MAX_JWKS_BYTES:
+                raise ValueError(f"the JWKS is larger than {MAX_JWKS_BYTES} bytes")
+            self._keys = parse_jwks(json.loads(document))
+            self._fetched_at = self._last_fetch
+        except (OSError, ValueError, RecursionError) as exc:
             logger.warning("could not fetch the JWKS of JWT_JWKS_URL: %s", exc)
 
 
@@ -119,7 +134,7 @@ def jwks_from_settings(settings: Settings) -> JwksSource:
     if settings.jwt_jwks_url:
         if not _trusted_transport(settings.jwt_jwks_url):
             raise ConfigError("JWT_JWKS_URL: must be an https URL (plain http only to localhost)")
-        return RemoteJwks(settings.jwt_jwks_url)
+        return RemoteJwks(settings.jwt_jwks_url, settings.jwks_max_age_seconds)
     raise ConfigError("JWT_JWKS_URL or JWT_JWKS_JSON must be set")
 
 

@@ -29,8 +29,10 @@ KEY_TYPE_OF_ALGORITHM: Final[Mapping[str, str]] = {
     "EdDSA": "OKP",
 }
 LEEWAY_SECONDS: Final = 60
-REQUIRED_CLAIMS: Final = ("exp", "iss", "aud", "sub")
+# `aud` is required too, but checked here: a Cognito access token carries `client_id` instead.
+REQUIRED_CLAIMS: Final = ("exp", "iss", "sub")
 COGNITO_GROUPS_CLAIM: Final = "cognito:groups"
+ACCESS_TOKEN_USE: Final = "access"  # noqa: S105 - a claim value, not a secret
 
 # Fixed reasons: a reason is logged, and PyJWT's own messages are not promised to leave claims out.
 _REASONS: Final[tuple[tuple[type[jwt.PyJWTError], str], ...]] = (
@@ -55,7 +57,7 @@ class TokenRejected(Exception):  # noqa: N818 - the name other modules and tests
 @dataclass(frozen=True)
 class TokenVerifier:
     issuer: str
-    audience: str
+    audiences: frozenset[str]
     roles_claim: str
     keys: JwksSource
 
@@ -65,7 +67,7 @@ class TokenVerifier:
         settings.require("JWT_ISSUER", "JWT_AUDIENCE", "ROLES_CLAIM")
         return cls(
             issuer=str(settings.jwt_issuer),
-            audience=str(settings.jwt_audience),
+            audiences=settings.jwt_audiences,
             roles_claim=settings.roles_claim,
             keys=jwks_from_settings(settings),
         )
@@ -90,21 +92,41 @@ class TokenVerifier:
                 key.public_key,
                 algorithms=[algorithm],
                 issuer=self.issuer,
-                audience=self.audience,
                 leeway=LEEWAY_SECONDS,
-                options={"require": list(REQUIRED_CLAIMS)},
+                options={"require": list(REQUIRED_CLAIMS), "verify_aud": False},
             )
         except JwksUnavailableError:
             count_unavailable()
             raise TokenRejected("signing keys unavailable") from None
         except jwt.PyJWTError as exc:
             raise TokenRejected(_reason(exc)) from None
+        except RecursionError:  # JSON nested deeper than the parser goes: not a token of ours
+            raise TokenRejected("malformed token") from None
+        check_audience(claims, self.audiences)
         if not claims["sub"]:
             raise TokenRejected("a required claim is missing")
         roles = roles_in(claims, self.roles_claim)
         if not roles:
             raise TokenRejected("no allowed role")
         return Principal(subject=claims["sub"], roles=roles)
+
+
+def check_audience(claims: Mapping[str, Any], audiences: frozenset[str]) -> None:
+    """`aud` names one of ours; or, without `aud`, a Cognito access token of one of our client ids.
+
+    API Gateway's own JWT authorizer accepts a token without `aud` the same way.
+    """
+    if "aud" in claims:
+        audience = claims["aud"]
+        named = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
+        if not any(isinstance(name, str) and name in audiences for name in named):
+            raise TokenRejected("wrong audience")
+        return
+    if claims.get("token_use") != ACCESS_TOKEN_USE:
+        raise TokenRejected("a required claim is missing")
+    client_id = claims.get("client_id")
+    if not isinstance(client_id, str) or client_id not in audiences:
+        raise TokenRejected("wrong client_id")
 
 
 def roles_in(claims: Mapping[str, Any], roles_claim: str) -> frozenset[Role]:

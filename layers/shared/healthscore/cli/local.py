@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from healthscore.api.routes import JWT_PREFIX
 from healthscore.aws.clients import reset_clients
@@ -13,7 +15,7 @@ from healthscore.config import get_settings
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import migrate
 from healthscore.local.dev_keys import DevKeyError, local_auth_environment, mint_token
-from healthscore.local.embedded_db import use_local_database
+from healthscore.local.embedded_db import stop_embedded_servers, use_local_database
 from healthscore.local.event_source import LocalEventSource
 from healthscore.local.handlers import load_handler
 from healthscore.local.http_server import (
@@ -28,6 +30,9 @@ from healthscore.local.sqs_server import start_local_sqs
 from healthscore.local.template_settings import load_template, queue_settings
 
 DEFAULT_PORT = 3000
+STOP_WAIT_SECONDS = 30  # how long stopping waits for a scorer batch or a fan-out under way
+# The template's PortalOrigin locally (samconfig's local profile): a dev server of the portal.
+DEFAULT_PORTAL_ORIGIN = "http://localhost:5173"
 FANOUT_FUNCTION = "FanoutFunction"  # the template's logical id stands in for the deployed name
 
 
@@ -70,27 +75,51 @@ def _register_serve(local_commands: argparse._SubParsersAction) -> None:
         "scoring queue the scorer consumes. AWS_IAM routes are not served (SigV4 is not emulated).",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--portal-origin",
+        default=DEFAULT_PORTAL_ORIGIN,
+        help=f"the template's PortalOrigin: the origin CORS allows (default {DEFAULT_PORTAL_ORIGIN})",
+    )
     parser.set_defaults(handler=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, then stop everything started here: servers, moto, the embedded database."""
     use_local_powertools()
     os.environ.update(local_auth_environment())  # before the authorizer loads: it trusts the development key
+    # SIGTERM (kill, a supervisor, a test) unwinds like Ctrl-C: without this, Python dies at once and
+    # leaves the moto server and the embedded PostgreSQL running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stoppers: list[Callable[[], None]] = [stop_embedded_servers]
+    try:
+        return _serve(args, stoppers)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for name in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut the clean-up short
+            signal.signal(name, signal.SIG_IGN)
+        for stop in reversed(stoppers):
+            stop()
+
+
+def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
     with connect(use_local_database()) as conn:
         migrate(conn)
     template = load_template()
     queues = start_local_sqs(queue_settings(template))
+    stoppers.append(queues.stop)
     # POST /calculate-all invokes the fan-out with boto3, as in AWS; a local Lambda endpoint receives it.
     invoke_api = LambdaInvokeApi(
         {FANOUT_FUNCTION: LocalFunction(FANOUT_FUNCTION, load_handler("fanout").lambda_handler)}
     )
     lambda_endpoint = start_server(0, invoke_api.handle)
+    stoppers.append(lambda_endpoint.stop)
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint.endpoint_url
     os.environ["FANOUT_FUNCTION_NAME"] = FANOUT_FUNCTION
     get_settings.cache_clear()
     reset_clients()
     gateway = LocalApiGateway(
-        template_api_routes(template),
+        template_api_routes(template, parameters={"PortalOrigin": args.portal_origin}),
         api=LocalFunction("ApiFunction", load_handler("api").lambda_handler),
         authorizer=LocalFunction("AuthorizerFunction", load_handler("authorizer").lambda_handler),
     )
@@ -99,28 +128,33 @@ def run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"healthscore local serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
+    stoppers.append(lambda: invoke_api.join(STOP_WAIT_SECONDS))  # a fan-out under way finishes enqueuing
+    stoppers.append(server.stop)
     stop = threading.Event()
     scorer = LocalEventSource.for_scorer(
         queues.scoring_queue_url, queues.settings.batch_size, queues.settings.max_concurrency
     )
-    threading.Thread(target=scorer.run, args=(stop.is_set,), name="scorer-event-source", daemon=True).start()
-    _print_usage(server.endpoint_url + JWT_PREFIX)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
+    polling = threading.Thread(target=scorer.run, args=(stop.is_set,), name="scorer-event-source", daemon=True)
+    polling.start()
+
+    def stop_scorer() -> None:  # its batches in flight finish before the queue goes away
         stop.set()
-        server.shutdown()
-        lambda_endpoint.shutdown()
+        polling.join(STOP_WAIT_SECONDS)
+
+    stoppers.append(stop_scorer)
+    _print_usage(server.endpoint_url + JWT_PREFIX, queues.endpoint_url)
+    stop.wait()
     return 0
 
 
-def _print_usage(base_url: str) -> None:
+def _print_usage(base_url: str, sqs_endpoint: str) -> None:
     print(
         f"""healthscore API on {base_url}
   TOKEN=$(healthscore local token --role CLIENT_SUCCESS)   # or --role PLATFORM_ADMIN for POST /calculate-all
   curl -H "Authorization: Bearer $TOKEN" '{base_url}/scores?limit=5'
 OpenAPI: {base_url}/openapi.json, Swagger UI: {base_url}/swagger (both need the token, as in AWS)
-The scorer consumes the local scoring queue; POST /calculate-all reaches the fan-out through a local Lambda endpoint.
-Not served: the AWS_IAM routes (/iam/...), since SigV4 signing is not emulated. Ctrl-C stops.""",
+The scorer consumes the local scoring queue (SQS endpoint {sqs_endpoint}); POST /calculate-all reaches the fan-out
+through a local Lambda endpoint. Not served: the AWS_IAM routes (/iam/...), since SigV4 signing is not emulated.
+Ctrl-C (or SIGTERM) stops it all.""",
         flush=True,
     )

@@ -61,6 +61,47 @@ def start_run(conn: DbConnection, run_id: str, job: str, as_of: datetime) -> dic
     return row
 
 
+# One tenant's recalculation is a run of its own (so GET /runs follows it), not a fleet run.
+RECALCULATION_RUN_PREFIX = "recalc-"
+
+LOCK_JOB_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+# In progress: not every enqueued tenant has an outcome yet (or the fan-out has not finished
+# enqueuing), and started less than `hours` ago (database clock), so that a run that died does not
+# count forever.
+RUN_IN_PROGRESS_SQL = """
+SELECT r.run_id
+FROM scoring_runs r
+WHERE r.job = %(job)s
+  AND r.started_at > now() - make_interval(hours => %(hours)s)
+  AND left(r.run_id, length(%(recalculation)s)) <> %(recalculation)s
+  AND (r.tenant_count IS NULL
+       OR r.tenant_count > (SELECT count(*) FROM run_tenant_outcomes o WHERE o.run_id = r.run_id))
+ORDER BY r.started_at DESC
+LIMIT 1
+"""
+
+FORGET_RUN_SQL = "DELETE FROM scoring_runs r WHERE r.run_id = %s AND r.enqueued_at IS NULL"
+
+
+def lock_job(conn: DbConnection, job: str) -> None:
+    """Hold the job's lock until the current transaction ends: one starter of that job at a time."""
+    conn.execute(LOCK_JOB_SQL, (f"scoring_runs:{job}",))
+
+
+def run_in_progress(conn: DbConnection, job: str, hours: int) -> str | None:
+    """The id of the latest fleet run of `job` started less than `hours` ago and still in progress, if any."""
+    row = conn.execute(
+        RUN_IN_PROGRESS_SQL, {"job": job, "hours": hours, "recalculation": RECALCULATION_RUN_PREFIX}
+    ).fetchone()
+    return None if row is None else str(row["run_id"])
+
+
+def forget_run(conn: DbConnection, run_id: str) -> None:
+    """Delete a run nothing was enqueued for (its fan-out could not be started)."""
+    conn.execute(FORGET_RUN_SQL, (run_id,))
+
+
 def finish_enqueue(conn: DbConnection, run_id: str, tenant_count: int) -> None:
     """The run's tenants are all on the queue: record it, and forget the fan-out's ledger of it."""
     with conn.transaction():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -34,7 +35,13 @@ def start_embedded_server(pgdata: Path) -> str:
     return str(server.get_uri())
 
 
-_servers: list[object] = []
+_servers: list[Any] = []
+
+
+def stop_embedded_servers() -> None:
+    """Stop the embedded servers this process started (pgserver leaves one another process uses)."""
+    while _servers:
+        _servers.pop().cleanup()
 
 
 def ensure_database(admin_url: str, name: str) -> str:

@@ -8,6 +8,14 @@ calling the authorizer; 403 {"message": "Forbidden"} when it answers isAuthorize
 500 {"message": "Internal Server Error"} when a handler fails. AWS_IAM routes are not
 served: SigV4 is not emulated. Authorizer caching is not emulated either.
 
+The template's CORS configuration is applied as API Gateway applies it (see `cors`). A
+path that exists with another method answers 405 with `Allow`, an unknown path 404, and
+every error, down to a malformed request line, is JSON `{"message": ...}`. The HTTP side
+holds what API Gateway holds: a body of at most 10 MB (413 above, refused before reading
+it), a valid `Content-Length` or `Transfer-Encoding: chunked` (400 otherwise), a read
+timeout (a half-sent request does not hold a thread forever), and a listen backlog that 50
+clients opening connections at once do not overflow.
+
 `LambdaInvokeApi` stands in for the Lambda Invoke API, so that the API's own boto3
 call (POST /calculate-all invokes the fan-out) works locally unchanged.
 """
@@ -23,12 +31,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from healthscore.local.cors import CorsSettings, template_cors
 from healthscore.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
 
 logger = logging.getLogger(__name__)
@@ -37,6 +46,13 @@ Handler = Callable[[dict[str, Any], Any], Any]
 LOCAL_API_ID = "local"
 IAM = "AWS_IAM"
 NO_AUTH = "NONE"
+MAX_BODY_BYTES: Final = 10 * 1024 * 1024  # API Gateway's payload cap
+READ_TIMEOUT_SECONDS: Final = 10.0
+# socketserver's default of 5 makes the kernel drop SYNs once 6 connections wait to be accepted,
+# and each dropped one is retried by the client after 1-3 s.
+LISTEN_BACKLOG: Final = 128
+MAX_LINE_BYTES: Final = 8 * 1024  # a chunk-size or trailer line
+MAX_TRAILER_LINES: Final = 100
 
 
 @dataclass(frozen=True)
@@ -51,8 +67,10 @@ class LocalRoute:
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """The path parameters when this route serves `method path`, else None."""
-        if method != self.method:
-            return None
+        return self.path_parameters(path) if method == self.method else None
+
+    def path_parameters(self, path: str) -> dict[str, str] | None:
+        """The path parameters when this route's path matches `path` (whatever the method), else None."""
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
         found = re.fullmatch(pattern, path)
         return {name: unquote(value) for name, value in found.groupdict().items()} if found else None
@@ -62,16 +80,21 @@ class LocalRoute:
 class ApiRoutes:
     routes: list[LocalRoute]
     identity_headers: dict[str, list[str]]  # authorizer name -> its identity source headers (lower case)
+    cors: CorsSettings | None = None
 
 
-def template_api_routes(template: Mapping[str, Any], function: str = "ApiFunction") -> ApiRoutes:
-    """The routes of `function`'s HttpApi events and each authorizer's identity headers."""
+def template_api_routes(
+    template: Mapping[str, Any], function: str = "ApiFunction", parameters: Mapping[str, str] | None = None
+) -> ApiRoutes:
+    """The routes of `function`'s HttpApi events, each authorizer's identity headers and the API's CORS
+    configuration (template parameters it refers to taken from `parameters`, else their defaults)."""
     resources = template["Resources"]
     events = resources[function]["Properties"]["Events"].values()
     api_ids = {event["Properties"]["ApiId"]["Ref"] for event in events if event["Type"] == "HttpApi"}
     if len(api_ids) != 1:
         raise ValueError(f"{function} must serve exactly one HttpApi, found {sorted(api_ids)}")
-    auth = resources[api_ids.pop()]["Properties"].get("Auth", {})
+    api = resources[api_ids.pop()]
+    auth = api["Properties"].get("Auth", {})
     routes = [
         LocalRoute(
             method=event["Properties"]["Method"].upper(),
@@ -85,7 +108,7 @@ def template_api_routes(template: Mapping[str, Any], function: str = "ApiFunctio
         name: [header.lower() for header in authorizer.get("Identity", {}).get("Headers", [])]
         for name, authorizer in auth.get("Authorizers", {}).items()
     }
-    return ApiRoutes(routes, identity_headers)
+    return ApiRoutes(routes, identity_headers, template_cors(template, api, parameters or {}))
 
 
 @dataclass(frozen=True)
@@ -95,6 +118,10 @@ class HttpRequest:
     headers: list[tuple[str, str]]
     body: bytes
     source_ip: str
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (case-insensitive)."""
+        return next((value for key, value in self.headers if key.lower() == name), None)
 
 
 @dataclass(frozen=True)
@@ -209,11 +236,29 @@ class LocalApiGateway:
         self.authorizer = authorizer
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        cors, origin = self.routes.cors, request.header("origin")
+        if cors and origin and request.method == "OPTIONS" and request.header("access-control-request-method"):
+            # Answered by API Gateway itself: no route, no authorizer. An origin not allowed gets no CORS headers.
+            headers = cors.preflight_headers(origin) if cors.allows(origin) else {}
+            return HttpResponse(HTTPStatus.NO_CONTENT, headers, b"")
+        response = self._route(request)
+        if cors and origin and cors.allows(origin):
+            response = replace(response, headers={**response.headers, **cors.response_headers(origin)})
+        return response
+
+    def _route(self, request: HttpRequest) -> HttpResponse:
         path = urlsplit(request.target).path
+        methods = []
         for route in self.routes.routes:
-            path_parameters = route.match(request.method, path)
-            if path_parameters is not None:
+            path_parameters = route.path_parameters(path)
+            if path_parameters is not None and route.method == request.method:
                 return self._serve(request, route, path_parameters)
+            if path_parameters is not None:
+                methods.append(route.method)
+        if methods:
+            allow = ", ".join(sorted({*methods, *(["OPTIONS"] if self.routes.cors else [])}))
+            refused = HttpResponse.message(HTTPStatus.METHOD_NOT_ALLOWED, f"Method {request.method} not allowed")
+            return replace(refused, headers={**refused.headers, "allow": allow})
         return HttpResponse.message(HTTPStatus.NOT_FOUND, "Not Found")
 
     def _serve(self, request: HttpRequest, route: LocalRoute, path_parameters: dict[str, str]) -> HttpResponse:
@@ -241,30 +286,135 @@ class LocalApiGateway:
             return HttpResponse.message(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
 
 
+class BodyRefusedError(Exception):
+    """The request's framing or size is refused before the request reaches the gateway."""
+
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ClientGoneError(Exception):
+    """The client closed the connection before sending the whole body: nothing to answer."""
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     """Adapts http.server to a `handle(HttpRequest) -> HttpResponse` callable."""
 
     server: LocalHttpServer
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Every read of the request (line, headers, body) times out: a half-sent request is closed.
+        self.connection.settimeout(self.server.read_timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the gateway, which answers it as API Gateway would;
+        # http.server itself would answer an undeclared one with a 501 HTML page.
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
+
     def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
+        try:
+            body = self._read_body()
+        except BodyRefusedError as exc:
+            self.close_connection = True  # what is left of the body must not be read as a request
+            self._send(HttpResponse.message(exc.status, exc.message))
+            return
+        except ClientGoneError:
+            self.close_connection = True
+            return
+        except TimeoutError:
+            self.close_connection = True
+            self._send(HttpResponse.message(HTTPStatus.REQUEST_TIMEOUT, "Request Timeout"))
+            return
         request = HttpRequest(
             method=self.command,
             target=self.path,
             headers=list(self.headers.items()),
-            body=self.rfile.read(length) if length else b"",
+            body=body,
             source_ip=self.client_address[0],
         )
-        response = self.server.handle_http(request)
+        self._send(self.server.handle_http(request))
+
+    def _read_body(self) -> bytes:
+        transfer_encodings = self.headers.get_all("transfer-encoding") or []
+        lengths = self.headers.get_all("content-length") or []
+        if transfer_encodings:
+            if lengths:  # the shape of request smuggling: which one frames the body is ambiguous
+                raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Both Transfer-Encoding and Content-Length")
+            codings = [coding.strip().lower() for value in transfer_encodings for coding in value.split(",")]
+            if codings != ["chunked"]:
+                raise BodyRefusedError(HTTPStatus.NOT_IMPLEMENTED, "Only Transfer-Encoding: chunked is supported")
+            return self._read_chunked()
+        if not lengths:
+            return b""
+        if len({value.strip() for value in lengths}) > 1 or not re.fullmatch(r"[0-9]{1,20}", lengths[0].strip()):
+            raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Content-Length must be one non-negative integer")
+        length = int(lengths[0])
+        if length > MAX_BODY_BYTES:
+            raise BodyRefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Request body above {MAX_BODY_BYTES} bytes")
+        return self._read_exactly(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size_field = self._read_line().split(b";", 1)[0].strip()  # chunk extensions are ignored
+            if not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", size_field):
+                raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Malformed chunk size")
+            size = int(size_field, 16)
+            if size == 0:
+                break
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise BodyRefusedError(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Request body above {MAX_BODY_BYTES} bytes"
+                )
+            chunks.append(self._read_exactly(size))
+            if self._read_exactly(2) != b"\r\n":
+                raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Malformed chunk: no CRLF after its data")
+        for _ in range(MAX_TRAILER_LINES):
+            if self._read_line() in (b"\r\n", b"\n"):
+                return b"".join(chunks)
+        raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Too many trailer lines")
+
+    def _read_line(self) -> bytes:
+        line = self.rfile.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            raise ClientGoneError
+        if len(line) > MAX_LINE_BYTES or not line.endswith(b"\n"):
+            raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Chunk line too long")
+        return line
+
+    def _read_exactly(self, length: int) -> bytes:
+        data = self.rfile.read(length)
+        if len(data) < length:  # the client left: running its request would answer nobody
+            raise ClientGoneError
+        return data
+
+    def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("content-length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("connection", "close")
         self.end_headers()
-        self.wfile.write(response.body)
+        if getattr(self, "command", None) != "HEAD":  # a HEAD answer has headers only
+            self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815 - http.server's names
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, header too long...) in JSON, as the API's errors."""
+        status = HTTPStatus(code)
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        # An unparsable request line leaves http.server's HTTP/0.9 default, whose answers have no status line.
+        self.request_version = self.protocol_version
+        self._send(HttpResponse.message(status, message or status.phrase))
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.log_requests:
@@ -273,23 +423,44 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 class LocalHttpServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, port: int, handle: Callable[[HttpRequest], HttpResponse], log_requests: bool) -> None:
+    def __init__(
+        self,
+        port: int,
+        handle: Callable[[HttpRequest], HttpResponse],
+        log_requests: bool,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
+    ) -> None:
         super().__init__(("127.0.0.1", port), _RequestHandler)
         self.handle_http = handle
         self.log_requests = log_requests
+        self.read_timeout = read_timeout
 
     @property
     def endpoint_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-answer is routine; anything else is logged, not printed raw.
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
 
 def start_server(
-    port: int, handle: Callable[[HttpRequest], HttpResponse], *, log_requests: bool = False
+    port: int,
+    handle: Callable[[HttpRequest], HttpResponse],
+    *,
+    log_requests: bool = False,
+    read_timeout: float = READ_TIMEOUT_SECONDS,
 ) -> LocalHttpServer:
     """Serve `handle` on 127.0.0.1:`port` (0: any free port) in a daemon thread."""
-    server = LocalHttpServer(port, handle, log_requests)
+    server = LocalHttpServer(port, handle, log_requests, read_timeout)
     threading.Thread(target=server.serve_forever, args=(0.1,), name=f"http-{port}", daemon=True).start()
     return server
 

@@ -24,6 +24,7 @@ from healthscore.local.template_settings import QueueSettings, queue_settings
 
 SCORING_QUEUE_NAME = "healthscore-scoring"
 STARTUP_TIMEOUT_SECONDS = 30
+STOP_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class LocalQueues:
     scoring_queue_url: str
     dead_letter_queue_url: str
     settings: QueueSettings
+    process: subprocess.Popen[bytes] | None = None  # the endpoint's, when this process started it
+
+    def stop(self) -> None:
+        """Stop the endpoint this process started (a no-op for one it was given)."""
+        if self.process is not None:
+            stop_process(self.process)
 
 
 def free_port() -> int:
@@ -42,13 +49,19 @@ def free_port() -> int:
 
 def start_moto_server() -> str:
     """Start moto's server on a free loopback port; stopped when this process exits."""
+    return start_moto_process()[0]
+
+
+def start_moto_process() -> tuple[str, subprocess.Popen[bytes]]:
+    """Start moto's server on a free loopback port: its endpoint and process, stopped at the latest when
+    this process exits (normally: see `stop_process`; or killed: the server watches its parent)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto
-        [sys.executable, "-m", "healthscore.local.moto_server", str(port)],
+        [sys.executable, "-m", "healthscore.local.moto_server", str(port), str(os.getpid())],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    atexit.register(process.terminate)
+    atexit.register(stop_process, process)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -56,11 +69,22 @@ def start_moto_server() -> str:
             raise RuntimeError(f"the local SQS endpoint (moto) exited with code {process.returncode}")
         try:
             urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
-            return endpoint
+            return endpoint, process
         except OSError:
             time.sleep(0.1)
-    process.terminate()
+    stop_process(process)
     raise RuntimeError(f"the local SQS endpoint did not start within {STARTUP_TIMEOUT_SECONDS} s")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a child and wait for it (then kill it), so that its port is free when this returns."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def use_local_credentials(endpoint_url: str) -> None:
@@ -95,10 +119,10 @@ def create_queues(settings: QueueSettings, name: str = SCORING_QUEUE_NAME) -> tu
 def start_local_sqs(settings: QueueSettings | None = None) -> LocalQueues:
     """Start the endpoint, create the queues, and set SCORING_QUEUE_URL / DEAD_LETTER_QUEUE_URL."""
     settings = settings or queue_settings()
-    endpoint = start_moto_server()
+    endpoint, process = start_moto_process()
     use_local_credentials(endpoint)
     scoring_url, dead_letter_url = create_queues(settings)
     os.environ["SCORING_QUEUE_URL"] = scoring_url
     os.environ["DEAD_LETTER_QUEUE_URL"] = dead_letter_url
     get_settings.cache_clear()
-    return LocalQueues(endpoint, scoring_url, dead_letter_url, settings)
+    return LocalQueues(endpoint, scoring_url, dead_letter_url, settings, process)

@@ -161,3 +161,10 @@ class ErrorBody(ApiModel):
     message: str
     errors: list[FieldError] | None = None
     correlation_id: str | None = Field(None, description="The request id to quote when reporting a 500")
+
+
+class RunInProgress(ApiModel):
+    """409: a run of the same job is still in progress, so none was started."""
+
+    message: str
+    run_id: str = Field(description="The run still in progress; follow it with GET /runs/{runId}")

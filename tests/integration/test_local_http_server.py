@@ -1,0 +1,278 @@
+"""The local HTTP server (healthscore/local/http_server.py) over real sockets: framing, limits, timeouts.
+
+The gateway behind it is replaced by a recorder of what reached it, so that each test
+can say whether a refused request got through; the routing, CORS and authorizer side
+runs against `healthscore local serve` in tests/e2e/test_local_server.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from healthscore.local.http_server import (
+    MAX_BODY_BYTES,
+    HttpRequest,
+    HttpResponse,
+    LocalHttpServer,
+    start_server,
+)
+
+READ_TIMEOUT = 0.5  # the server's, shortened so that a test waits for it briefly
+CLIENT_TIMEOUT = 20  # far above READ_TIMEOUT: a test that reaches it has found a hang
+
+
+@dataclass
+class Recorder:
+    requests: list[HttpRequest] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        with self._lock:
+            self.requests.append(request)
+        answer = {"method": request.method, "target": request.target, "bodyLength": len(request.body)}
+        return HttpResponse(200, {"content-type": "application/json"}, json.dumps(answer).encode())
+
+
+@dataclass
+class Served:
+    port: int
+    recorder: Recorder
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    recorder = Recorder()
+    server = start_server(0, recorder.handle, read_timeout=READ_TIMEOUT)
+    yield Served(int(server.server_address[1]), recorder)
+    server.stop()
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    closed: bool  # the server closed the connection after it
+
+
+def connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT)
+
+
+def read_answer(sock: socket.socket, method: str = "GET") -> Answer:
+    response = http.client.HTTPResponse(sock, method=method)
+    response.begin()
+    raw = response.read()
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    body = json.loads(raw) if raw else None
+    return Answer(response.status, headers, body, closed=_closed(sock))
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Whether the peer has closed: EOF (or a reset) on a read that waits at most CLIENT_TIMEOUT."""
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def exchange(port: int, data: bytes) -> Answer:
+    with connect(port) as sock:
+        sock.sendall(data)
+        return read_answer(sock)
+
+
+def request_bytes(method: str = "POST", headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
+    lines = [f"{method} /echo HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+# --- Content-Length -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", "0x10", "+5", "5, 5", "99999999999999999999999"])
+def test_unusable_content_length_is_400_json_and_never_reaches_the_gateway(served: Served, length: str) -> None:
+    answer = exchange(served.port, request_bytes(headers={"Content-Length": length}, body=b"hello"))
+
+    assert (answer.status, answer.body) == (400, {"message": "Content-Length must be one non-negative integer"})
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.closed  # the unread body must not be parsed as the next request
+    assert served.recorder.requests == []
+
+
+def test_conflicting_content_lengths_are_400(served: Served) -> None:
+    data = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"
+
+    assert exchange(served.port, data).status == 400
+    assert served.recorder.requests == []
+
+
+def test_body_above_api_gateways_10_mb_is_413_before_it_is_sent(served: Served) -> None:
+    # 10 GB announced, nothing sent: the answer comes without the server reading (or reserving) anything.
+    answer = exchange(served.port, request_bytes(headers={"Content-Length": str(10 * 1024**3)}))
+
+    assert (answer.status, answer.body) == (413, {"message": f"Request body above {MAX_BODY_BYTES} bytes"})
+    assert answer.closed
+    assert exchange(served.port, request_bytes(headers={"Content-Length": str(MAX_BODY_BYTES + 1)})).status == 413
+    assert served.recorder.requests == []
+
+
+def test_body_of_exactly_10_mb_is_served(served: Served) -> None:
+    body = b"x" * MAX_BODY_BYTES
+
+    answer = exchange(served.port, request_bytes(headers={"Content-Length": str(len(body))}, body=body))
+
+    assert (answer.status, answer.body["bodyLength"]) == (200, MAX_BODY_BYTES)
+
+
+def test_client_leaving_mid_body_runs_nothing(served: Served) -> None:
+    with connect(served.port) as sock:
+        sock.sendall(request_bytes(headers={"Content-Length": "100"}, body=b"only ten.."))
+        sock.shutdown(socket.SHUT_WR)
+        assert _closed(sock)
+
+    assert served.recorder.requests == []
+
+
+# --- Transfer-Encoding: chunked -----------------------------------------------------------------
+
+
+def chunked(*chunks: bytes, trailer: bytes = b"") -> bytes:
+    return b"".join(b"%x;ext=1\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n" + trailer + b"\r\n"
+
+
+def test_chunked_body_is_read_whole_and_the_connection_stays_usable(served: Served) -> None:
+    body = chunked(b'{"a": ', b"1}", trailer=b"X-Checksum: 1\r\n")
+    with connect(served.port) as sock:
+        sock.sendall(request_bytes(headers={"Transfer-Encoding": "chunked"}, body=body))
+        response = http.client.HTTPResponse(sock, method="POST")
+        response.begin()
+        first = json.loads(response.read())
+        # The same connection serves a second request: no chunk was taken for one.
+        sock.sendall(request_bytes("GET"))
+        second = read_answer(sock)
+
+    assert (response.status, first) == (200, {"method": "POST", "target": "/echo", "bodyLength": 8})
+    assert (second.status, second.body["method"]) == (200, "GET")
+    assert [request.body for request in served.recorder.requests] == [b'{"a": 1}', b""]
+
+
+def test_chunked_body_above_10_mb_is_413(served: Served) -> None:
+    with connect(served.port) as sock:
+        sock.sendall(request_bytes(headers={"Transfer-Encoding": "chunked"}, body=b"%x\r\n" % (MAX_BODY_BYTES + 1)))
+        answer = read_answer(sock)
+
+    assert (answer.status, answer.closed) == (413, True)
+    assert served.recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "message"),
+    [
+        ({"Transfer-Encoding": "chunked"}, b"zz\r\nhello\r\n0\r\n\r\n", 400, "Malformed chunk size"),
+        ({"Transfer-Encoding": "chunked"}, b"5\r\nhelloXX0\r\n\r\n", 400, "Malformed chunk: no CRLF after its data"),
+        ({"Transfer-Encoding": "chunked"}, b"5" * 9000 + b"\r\n", 400, "Chunk line too long"),
+        (
+            {"Transfer-Encoding": "chunked", "Content-Length": "5"},
+            b"5\r\nhello\r\n0\r\n\r\n",
+            400,
+            "Both Transfer-Encoding and Content-Length",
+        ),
+        ({"Transfer-Encoding": "gzip, chunked"}, b"", 501, "Only Transfer-Encoding: chunked is supported"),
+    ],
+    ids=["bad-size", "no-crlf", "endless-size-line", "te-and-cl", "gzip"],
+)
+def test_bad_chunked_framing_is_refused_in_json(
+    served: Served, headers: dict[str, str], body: bytes, status: int, message: str
+) -> None:
+    answer = exchange(served.port, request_bytes(headers=headers, body=body))
+
+    assert (answer.status, answer.body, answer.closed) == (status, {"message": message}, True)
+    assert served.recorder.requests == []
+
+
+# --- errors http.server raises itself -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /echo HTTP/9.9\r\n\r\n", 505),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
+        (b"GET /echo HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+    ],
+    ids=["bad-request-line", "bad-version", "uri-too-long", "header-too-long"],
+)
+def test_http_servers_own_refusals_are_json(served: Served, data: bytes, status: int) -> None:
+    answer = exchange(served.port, data)
+
+    assert answer.status == status
+    assert answer.headers["content-type"] == "application/json"
+    assert set(answer.body) == {"message"}
+    assert answer.closed
+
+
+# --- read timeout -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [b"", b"GET /echo HT", b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"],
+    ids=["nothing", "half-request-line", "headers-never-ended"],
+)
+def test_half_sent_request_is_closed_after_the_read_timeout(served: Served, partial: bytes) -> None:
+    with connect(served.port) as sock:
+        sock.sendall(partial)
+        assert _closed(sock)  # within CLIENT_TIMEOUT; the server's READ_TIMEOUT is far shorter
+
+    assert served.recorder.requests == []
+
+
+def test_half_sent_body_is_408_after_the_read_timeout(served: Served) -> None:
+    with connect(served.port) as sock:
+        sock.sendall(request_bytes(headers={"Content-Length": "10"}, body=b"12345"))
+        answer = read_answer(sock)
+
+    assert (answer.status, answer.body, answer.closed) == (408, {"message": "Request Timeout"}, True)
+    assert served.recorder.requests == []
+
+
+# --- listen backlog -----------------------------------------------------------------------------
+
+
+def test_a_burst_of_connections_is_queued_not_dropped() -> None:
+    """100 clients connect while no connection is accepted yet: each completes its handshake.
+
+    With socketserver's default backlog of 5 the kernel drops the SYNs beyond the queue, and
+    those clients retry only after 1-3 s.
+    """
+    server = LocalHttpServer(0, Recorder().handle, log_requests=False)  # listening, not accepting yet
+    clients = [socket.socket() for _ in range(100)]
+    try:
+        port = server.server_address[1]
+        for client in clients:
+            client.setblocking(False)
+            assert client.connect_ex(("127.0.0.1", port)) in (0, errno.EINPROGRESS)
+        pending = set(clients)
+        deadline = time.monotonic() + 5  # SYN retries happen at 1 s and 3 s: well inside
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], list(pending), [], 0.2)
+            pending -= set(writable)
+        established = [c for c in clients if c not in pending and c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0]
+        assert len(established) == 100
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()
