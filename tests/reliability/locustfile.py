@@ -20,11 +20,9 @@ SUMMARY = os.environ.get("HEALTHSCORE_LOAD_SUMMARY") == "1"  # GET /summary, whe
 class PortalReader(FastHttpUser):
     wait_time = constant(0)  # each user sends its next request as soon as the last one answered
 
-    def on_start(self) -> None:
-        self.client.headers = {"Authorization": f"Bearer {TOKEN}"}  # type: ignore[attr-defined]
-
     def get(self, path: str, name: str) -> None:
-        with self.client.get(f"{PREFIX}{path}", name=name, catch_response=True) as response:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with self.client.get(f"{PREFIX}{path}", name=name, headers=headers, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
 
