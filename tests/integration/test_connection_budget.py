@@ -1,9 +1,9 @@
 """The scorer at maximum concurrency never holds more database connections than that.
 
 The local event source runs the template's MaximumConcurrency environments of the real
-scorer over a queue of scoring messages while a sampler counts this database's backends
-in pg_stat_activity (its own and the test's excluded). CONNECTION_BUDGET_TENANTS sets the
-fleet (`make check-reliability` runs a larger one).
+scorer over a queue of scoring messages while a sampler counts this database's client
+backends in pg_stat_activity (not autovacuum's; its own and the test's excluded).
+CONNECTION_BUDGET_TENANTS sets the fleet (`make check-reliability` runs a larger one).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class BackendSampler(threading.Thread):
         with psycopg.connect(self.url, autocommit=True) as sampler:
             while not self.stop.wait(0.005):
                 row = sampler.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> %s",
                     (self.ignore_pid,),
                 ).fetchone()
                 self.peak = max(self.peak, int(row[0]) if row else 0)
