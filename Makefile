@@ -53,7 +53,7 @@ RELIABILITY_REPORT := .local/reliability/report.jsonl
 check-reliability: $(BIN)/healthscore
 	@mkdir -p .local/reliability && rm -f $(RELIABILITY_REPORT)
 	-HEALTHSCORE_RELIABILITY_REPORT=$(CURDIR)/$(RELIABILITY_REPORT) FUZZ_MESSAGE_EXAMPLES=1000 FUZZ_API_EXAMPLES=60 \
-		CONNECTION_BUDGET_TENANTS=1000 $(BIN)/pytest -q -p no:cacheprovider --junitxml=.local/reliability/pytest.xml \
+		CONNECTION_BUDGET_TENANTS=1000 $(BIN)/pytest -q -p no:cacheprovider --basetemp=$(CURDIR)/.local/reliability/tmp --junitxml=.local/reliability/pytest.xml \
 		tests/integration/test_message_fuzzing.py tests/e2e/test_api_fuzzing.py tests/integration/test_faults.py \
 		tests/integration/test_hostile_input.py tests/integration/test_connection_budget.py \
 		tests/e2e/test_no_secrets_in_logs.py tests/integration/test_scorer.py tests/integration/test_redrive_and_replay.py

@@ -29,6 +29,7 @@ from healthscore.aws.clients import reset_clients, sqs_client
 from healthscore.cli.main import main
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
+from healthscore.local.lambda_context import LocalLambdaContext
 from healthscore.local.pipeline import queued_messages
 from healthscore.local.sqs_server import LocalQueues, free_port
 from healthscore.logic import dead_letters
@@ -235,3 +236,21 @@ def test_a_replay_interrupted_halfway_loses_nothing_and_a_message_seen_twice_sco
     assert load_handler("scorer").lambda_handler(sqs_event(bodies), lambda_context()) == {"batchItemFailures": []}
     rows = conn.execute("SELECT organization_id, count(*) AS n FROM tenant_health_scores GROUP BY 1").fetchall()
     assert {row["organization_id"]: row["n"] for row in rows} == dict.fromkeys(orgs, 1)
+
+
+def test_a_batch_without_time_left_for_one_by_one_retries_returns_its_records(
+    conn: DbConnection, queues: LocalQueues, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry that could outlast the invocation is not tried: a timed-out invocation fails its whole batch."""
+    orgs = [add_scorable_tenant(conn, AS_OF) for _ in range(3)]
+    handler = load_handler("scorer").lambda_handler
+    handler(sqs_event([message_body(org, AS_OF) for org in orgs]), lambda_context())
+    use_database(monkeypatch, with_statement_timeout(database_url))
+    with psycopg.connect(database_url) as locker:
+        locker.execute("SELECT 1 FROM tenant_health_scores WHERE organization_id = %s FOR UPDATE", (orgs[1],))
+        out_of_time = LocalLambdaContext("ScorerFunction", timeout_seconds=0)
+        with pytest.raises(Exception, match="All records failed"):  # every record returns to the queue
+            handler(sqs_event([message_body(org, AS_OF, run_id="run-late") for org in orgs]), out_of_time)
+        locker.rollback()
+    reasons = conn.execute("SELECT reason FROM run_tenant_outcomes WHERE run_id = 'run-late'").fetchall()
+    assert [row["reason"] for row in reasons] == ["TimeoutError: not retried alone: too little time left"] * 3
