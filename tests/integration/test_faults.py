@@ -44,9 +44,10 @@ def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     reset_connection()
 
 
-def with_statement_timeout(url: str) -> str:
-    """The URL with its own statement_timeout, as DB_STATEMENT_TIMEOUT_MS sets it for every connection."""
-    return psycopg.conninfo.make_conninfo(url, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
+def use_statement_timeout(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """DB_STATEMENT_TIMEOUT_MS, which every connection of the service applies."""
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", str(STATEMENT_TIMEOUT_MS))
+    use_database(monkeypatch, url)
 
 
 @contextmanager
@@ -64,6 +65,23 @@ def failing(
         finally:
             reset_clients()
     reset_clients()
+
+
+LOCK_SCORE_ROW = "SELECT 1 FROM tenant_health_scores WHERE organization_id = %s FOR UPDATE"
+
+
+@contextmanager
+def holding(database_url: str, lock: str, params: tuple[Any, ...] = ()) -> Iterator[None]:
+    """Another session holds `lock` in an open transaction during the block.
+
+    The server ends that session after 20 s: if the service ignored its statement timeout, the
+    blocked call then succeeds and the test fails instead of hanging.
+    """
+    with psycopg.connect(database_url) as locker:
+        locker.execute("SET idle_in_transaction_session_timeout = '20s'")
+        locker.execute(lock, params)
+        yield
+        locker.rollback()
 
 
 @pytest.fixture
@@ -117,12 +135,10 @@ def test_the_api_answers_503_when_nothing_listens_at_the_database_address(
 def test_a_query_stopped_by_the_statement_timeout_is_a_503_not_a_500(
     api: Any, tenants: list[UUID], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_database(monkeypatch, with_statement_timeout(database_url))
-    with psycopg.connect(database_url) as locker:
-        locker.execute("LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
+    use_statement_timeout(monkeypatch, database_url)
+    with holding(database_url, "LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE"):
         assert_unavailable(get(api, "GET /scores"))
         assert_unavailable(get(api, "GET /scores/{organizationId}", path={"organizationId": tenants[0]}))
-        locker.rollback()
     assert get(api, "GET /scores")[0] == 200  # the same connection, fine once the lock is gone
 
 
@@ -135,13 +151,11 @@ def test_a_slow_tenant_fails_only_itself_at_the_statement_timeout(
     orgs = [add_scorable_tenant(conn, AS_OF) for _ in range(4)]
     handler = load_handler("scorer").lambda_handler
     assert handler(sqs_event([message_body(org, AS_OF) for org in orgs]), lambda_context()) == {"batchItemFailures": []}
-    use_database(monkeypatch, with_statement_timeout(database_url))
+    use_statement_timeout(monkeypatch, database_url)
     slow = orgs[2]
     event = sqs_event([message_body(org, AS_OF, run_id="run-again") for org in orgs])
-    with psycopg.connect(database_url) as locker:  # the slow tenant's score row stays locked
-        locker.execute("SELECT 1 FROM tenant_health_scores WHERE organization_id = %s FOR UPDATE", (slow,))
+    with holding(database_url, LOCK_SCORE_ROW, (slow,)):  # the slow tenant's score row stays locked
         answer = handler(event, lambda_context())
-        locker.rollback()
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][2]["messageId"]}]}
     rows = conn.execute("SELECT organization_id, run_id FROM tenant_health_scores").fetchall()
@@ -245,12 +259,10 @@ def test_a_batch_without_time_left_for_one_by_one_retries_returns_its_records(
     orgs = [add_scorable_tenant(conn, AS_OF) for _ in range(3)]
     handler = load_handler("scorer").lambda_handler
     handler(sqs_event([message_body(org, AS_OF) for org in orgs]), lambda_context())
-    use_database(monkeypatch, with_statement_timeout(database_url))
-    with psycopg.connect(database_url) as locker:
-        locker.execute("SELECT 1 FROM tenant_health_scores WHERE organization_id = %s FOR UPDATE", (orgs[1],))
+    use_statement_timeout(monkeypatch, database_url)
+    with holding(database_url, LOCK_SCORE_ROW, (orgs[1],)):
         out_of_time = LocalLambdaContext("ScorerFunction", timeout_seconds=0)
         with pytest.raises(Exception, match="All records failed"):  # every record returns to the queue
             handler(sqs_event([message_body(org, AS_OF, run_id="run-late") for org in orgs]), out_of_time)
-        locker.rollback()
     reasons = conn.execute("SELECT reason FROM run_tenant_outcomes WHERE run_id = 'run-late'").fetchall()
     assert [row["reason"] for row in reasons] == ["TimeoutError: not retried alone: too little time left"] * 3
