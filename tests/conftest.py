@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -47,23 +48,38 @@ def template_url(pg_admin_url: str) -> str:
     return url
 
 
-@pytest.fixture
-def database_url(pg_admin_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh, migrated database for one test; DATABASE_URL points at it."""
+@contextmanager
+def fresh_database(pg_admin_url: str) -> Iterator[str]:
+    """A new copy of the migrated template database, dropped after the block; yields its URL."""
     name = f"healthscore_test_{os.getpid()}_{next(_counter)}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE_DB))
         )
-    url = ensure_database(pg_admin_url, name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    reset_connection()
-    yield url
-    reset_connection()
-    get_settings.cache_clear()
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    try:
+        yield ensure_database(pg_admin_url, name)
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database for one test; DATABASE_URL points at it."""
+    with fresh_database(pg_admin_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        reset_connection()
+        yield url
+        reset_connection()
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def module_database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
+    """A fresh, migrated database shared by one module's tests (e.g. behind a served API); not in DATABASE_URL."""
+    with fresh_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

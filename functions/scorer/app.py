@@ -38,7 +38,7 @@ METRIC_NAMES = {
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    report = work_batch(list(SQSEvent(event).records), batch_settings)
+    report = work_batch(list(SQSEvent(event).records), batch_settings, context.get_remaining_time_in_millis)
     for outcome, count in report.counts.items():
         metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
     for risk_level, count in report.risk_levels.items():  # the score distribution by risk

@@ -2,8 +2,10 @@
 
 401 no credentials, 403 wrong role, 404 unknown organization/run or nothing scored,
 400 an unusable parameter, 409 a run of the job still in progress (naming its runId),
-422 a parameter failing validation (both name it), and 500
-for anything unexpected, with the Lambda request id as correlation id and no internals.
+422 a parameter failing validation (both name it), 503 with `Retry-After` while the
+database is unavailable (down, unreachable, or a statement timeout: the caller's request
+was fine, a retry will do), and 500 for anything unexpected, with the Lambda request id as
+correlation id and no internals.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, Final
 
+import psycopg
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -29,13 +32,16 @@ PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
     ResourceNotFoundError: HTTPStatus.NOT_FOUND,
     BadParameterError: HTTPStatus.BAD_REQUEST,
 }
+# Seconds a client should wait after a 503: a restart or failover of the database takes about this long.
+RETRY_AFTER_SECONDS: Final = 5
 
 
-def error_response(status: HTTPStatus, body: ErrorBody) -> Response:
+def error_response(status: HTTPStatus, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+        headers=headers,
     )
 
 
@@ -92,6 +98,20 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def no_route(exc: NotFoundError) -> Response:
         event = app.current_event
         return error_response(HTTPStatus.NOT_FOUND, ErrorBody(message=f"No route {event.http_method} {event.path}"))
+
+    # psycopg's OperationalError covers a refused or dropped connection, a connect timeout and
+    # QueryCanceled (statement_timeout); Powertools picks the handler by the exception's MRO.
+    @app.exception_handler(psycopg.OperationalError)
+    def database_unavailable(exc: psycopg.OperationalError) -> Response:
+        logger.warning("database unavailable", extra={"error": type(exc).__name__, "sqlstate": exc.sqlstate})
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            ErrorBody(
+                message=f"The database is unavailable for now; retry in {RETRY_AFTER_SECONDS} seconds",
+                correlation_id=getattr(app.lambda_context, "aws_request_id", None),
+            ),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response:

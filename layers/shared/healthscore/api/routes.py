@@ -51,6 +51,7 @@ ERROR_RESPONSES: Final = {
     HTTPStatus.NOT_FOUND: "Unknown organization or run, or nothing scored yet",
     HTTPStatus.UNPROCESSABLE_ENTITY: "A parameter failed validation (named in the message)",
     HTTPStatus.INTERNAL_SERVER_ERROR: "Unexpected error; quote the correlationId",
+    HTTPStatus.SERVICE_UNAVAILABLE: "The database is unavailable for now; retry after Retry-After seconds",
 }
 
 OrganizationId = Annotated[UUID, Path(alias="organizationId", description="The organization's id (a UUID)")]

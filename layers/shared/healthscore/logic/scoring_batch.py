@@ -3,7 +3,9 @@
 Poison records (not JSON, or not a ScoringMessage) go straight to the dead-letter
 queue with the reason, not through five retries. The valid ones are worked together,
 set-based, per message type; if a group fails, its tenants are retried one by one so
-that only the failing record is reported back to SQS (`batchItemFailures`).
+that only the failing record is reported back to SQS (`batchItemFailures`), as long as
+the invocation has time left for another retry: a timed-out invocation would return its
+whole batch, so the records it cannot retry in time are failed (and redelivered) instead.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ logger = Logger(child=True)
 POISON_REASON_ATTRIBUTE = "PoisonReason"
 SOURCE_MESSAGE_ID_ATTRIBUTE = "SourceMessageId"
 REASON_LIMIT = 1000  # characters of a validation error kept as the reason
+RETRY_MARGIN_MS = 1000  # left after the last one-by-one retry, to answer the batch
 
 
 class PoisonMessageError(ValueError):
@@ -87,14 +90,19 @@ def move_to_dead_letter_queue(record: SQSRecord, reason: str, dead_letter_queue_
     )
 
 
-def work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchReport:
+def work_batch(
+    records: Sequence[SQSRecord], settings: BatchSettings, remaining_ms: Callable[[], int] | None = None
+) -> BatchReport:
+    """`remaining_ms`: the invocation's time left (Lambda context's get_remaining_time_in_millis)."""
     started = time.perf_counter()
-    report = _work_batch(records, settings)
+    report = _work_batch(records, settings, remaining_ms)
     report.duration_ms = (time.perf_counter() - started) * 1000
     return report
 
 
-def _work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchReport:
+def _work_batch(
+    records: Sequence[SQSRecord], settings: BatchSettings, remaining_ms: Callable[[], int] | None
+) -> BatchReport:
     report = BatchReport()
     valid: dict[MessageType, list[tuple[str, ScoringMessage]]] = {"calculate-score": [], "record-metrics": []}
     for record in records:
@@ -112,8 +120,10 @@ def _work_batch(records: Sequence[SQSRecord], settings: BatchSettings) -> BatchR
             report.failures[message_id] = f"database unavailable: {exc}"[:REASON_LIMIT]
             report.counts["failed"] += 1
         return report
-    scored = _work_group(conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, settings.weights), report)
-    _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report)
+    scored = _work_group(
+        conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, settings.weights), report, remaining_ms
+    )
+    _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report, remaining_ms)
     report.risk_levels.update(outcome.row["risk_level"] for outcome in scored if outcome.row is not None)
     if settings.risk_event_bus_name and scored:
         report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
@@ -135,16 +145,23 @@ def _work_group(
     items: list[tuple[str, ScoringMessage]],
     work: Callable[[list[TenantRequest]], list[TenantOutcome]],
     report: BatchReport,
+    remaining_ms: Callable[[], int] | None,
 ) -> list[TenantOutcome]:
     """Work a group set-based; on failure, one by one so that only the bad records fail."""
     if not items:
         return []
+    started = time.perf_counter()
     try:
         outcomes = work([_request(message) for _, message in items])
     except Exception:
+        # One tenant alone may take as long as the failed attempt did (e.g. a statement timeout).
+        retry_ms = (time.perf_counter() - started) * 1000 + RETRY_MARGIN_MS
         logger.exception("set-based work failed; retrying its tenants one by one", extra={"records": len(items)})
         outcomes = []
         for message_id, message in items:
+            if remaining_ms is not None and remaining_ms() < retry_ms:
+                _fail(conn, message_id, message, TimeoutError("not retried alone: too little time left"), report)
+                continue
             try:
                 outcomes.extend(work([_request(message)]))
             except Exception as exc:
