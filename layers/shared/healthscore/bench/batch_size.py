@@ -29,8 +29,7 @@ class BatchSizePoint:
         return NIGHTLY_JOBS * math.ceil(fleet / self.run.batch_size)
 
 
-def study(ids: list[UUID], as_of: datetime, concurrency: int, done: dict[int, ScorerRun]) -> list[BatchSizePoint]:
-    """One scorer run per size in BATCH_SIZES; `done` holds sizes already measured in this run."""
-    return [
-        BatchSizePoint(done.get(size) or run_scorer(batches_of(ids, size), as_of, concurrency)) for size in BATCH_SIZES
-    ]
+def study(ids: list[UUID], as_of: datetime, concurrency: int) -> list[BatchSizePoint]:
+    """One scorer run per size in BATCH_SIZES, each over the whole fleet, after a first pass has written
+    today's rows (so that every size replaces rows, none pays for inserting them)."""
+    return [BatchSizePoint(run_scorer(batches_of(ids, size), as_of, concurrency, size)) for size in BATCH_SIZES]

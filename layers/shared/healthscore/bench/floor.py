@@ -33,22 +33,28 @@ COMPONENT_COLUMNS = (
 
 FLOOR_SQL = """
 WITH RECURSIVE
-tenants AS (SELECT id, tracks_support_tickets FROM organizations WHERE status = 'ACTIVE'),
+tenants AS (
+    SELECT id, tracks_support_tickets FROM organizations
+    WHERE status = 'ACTIVE' AND (%(ids)s::uuid[] IS NULL OR id = ANY(%(ids)s::uuid[]))
+),
 user_counts AS (
     SELECT organization_id, count(*) AS total,
            count(*) FILTER (WHERE last_login_at BETWEEN %(since)s AND %(as_of)s) AS active
-    FROM users GROUP BY organization_id
+    FROM users WHERE organization_id IN (SELECT id FROM tenants) GROUP BY organization_id
 ),
 case_counts AS (
     SELECT organization_id, count(*) AS closed,
            count(*) FILTER (WHERE sla_breach_at IS NULL OR closed_at <= sla_breach_at) AS on_time
-    FROM cases WHERE closed_at BETWEEN %(since)s AND %(as_of)s GROUP BY organization_id
+    FROM cases
+    WHERE organization_id IN (SELECT id FROM tenants) AND closed_at BETWEEN %(since)s AND %(as_of)s
+    GROUP BY organization_id
 ),
 campaign_rows AS (
     SELECT organization_id, completed_assignments::numeric AS done, total_assignments::numeric AS total,
            row_number() OVER (PARTITION BY organization_id ORDER BY id) AS n
     FROM campaigns
-    WHERE completed_at BETWEEN %(since)s AND %(as_of)s AND total_assignments > 0
+    WHERE organization_id IN (SELECT id FROM tenants)
+      AND completed_at BETWEEN %(since)s AND %(as_of)s AND total_assignments > 0
 ),
 campaign_sum (organization_id, n, num, den) AS (  -- sum of done/total as one exact fraction num/den
     SELECT organization_id, n, done, total FROM campaign_rows WHERE n = 1
@@ -63,11 +69,13 @@ campaign_fractions AS (
 feature_counts AS (
     SELECT organization_id, count(*) FILTER (WHERE enabled) AS enabled,
            count(*) FILTER (WHERE enabled AND is_used) AS used
-    FROM organization_features GROUP BY organization_id
+    FROM organization_features WHERE organization_id IN (SELECT id FROM tenants) GROUP BY organization_id
 ),
 ticket_counts AS (
     SELECT organization_id, count(*) AS tickets
-    FROM support_tickets WHERE created_at BETWEEN %(since)s AND %(as_of)s GROUP BY organization_id
+    FROM support_tickets
+    WHERE organization_id IN (SELECT id FROM tenants) AND created_at BETWEEN %(since)s AND %(as_of)s
+    GROUP BY organization_id
 ),
 components AS (
     SELECT t.id AS organization_id,
@@ -112,10 +120,13 @@ class FloorCheck:
     missing: int  # tenants the floor scored and the scorer did not (or the reverse)
 
 
-def floor_scores(conn: DbConnection, as_of: datetime, weights: HealthWeights) -> dict[UUID, dict[str, Any]]:
-    """The six scores of every ACTIVE tenant with users, as of `as_of`, from one statement."""
+def floor_scores(
+    conn: DbConnection, as_of: datetime, weights: HealthWeights, ids: list[UUID] | None = None
+) -> dict[UUID, dict[str, Any]]:
+    """The six scores of every ACTIVE tenant with users (or of those of `ids`), as of `as_of`, in one statement."""
     w = weights.of()
     params = {
+        "ids": ids,
         "since": window_start(as_of),
         "as_of": as_of,
         "w_login": w["login"],

@@ -39,6 +39,7 @@ def run_bench(
     tenants: int,
     *,
     seed_style_sample: int = 1000,
+    per_batch_sample: int = 2000,
     api_calls: int = 1000,
     cold_start_repeat: int = 7,
     batch_sizes: bool = True,
@@ -62,7 +63,7 @@ def run_bench(
         f"scorer handler: {fleet:,} tenants, BatchSize {settings.batch_size}, {settings.max_concurrency} workers ...",
         flush=True,
     )
-    scorer = run_scorer(batches_of(ids, settings.batch_size), as_of, settings.max_concurrency)
+    scorer = run_scorer(batches_of(ids, settings.batch_size), as_of, settings.max_concurrency, settings.batch_size)
 
     print("floor: one statement ...", flush=True)
     floor_started = time.perf_counter()
@@ -70,10 +71,19 @@ def run_bench(
     floor_seconds = time.perf_counter() - floor_started
     check = floor.check_against_stored(conn, floor_rows, as_of)
 
+    # Per batch, one connection each: the scorer in one execution environment against the floor's
+    # statement restricted to the same batches (what the scorer could at best do per batch).
+    sample = batches_of(ids[:per_batch_sample], settings.batch_size)
+    print(f"per batch of {settings.batch_size}, one connection: {sum(map(len, sample)):,} tenants ...", flush=True)
+    one_environment = run_scorer(sample, as_of, 1, settings.batch_size)
+    floor_batch_started = time.perf_counter()
+    floor_batch_tenants = sum(len(floor.floor_scores(conn, as_of, weights, batch)) for batch in sample[1:] or sample)
+    floor_batch_seconds = time.perf_counter() - floor_batch_started
+
     study: list[batch_size.BatchSizePoint] = []
     if batch_sizes:
-        print(f"batch sizes {batch_size.BATCH_SIZES} ...", flush=True)
-        study = batch_size.study(ids, as_of, settings.max_concurrency, {settings.batch_size: scorer})
+        print(f"batch sizes {batch_size.BATCH_SIZES}, whole fleet each ...", flush=True)
+        study = batch_size.study(ids, as_of, settings.max_concurrency)
 
     print(f"API routes: {api_calls:,} calls each ...", flush=True)
     routes = api_latency.measure_routes(ids, api_calls)
@@ -114,6 +124,14 @@ def _results(v: dict[str, Any]) -> dict[str, Any]:
             },
             "scorer": asdict(scorer) | {"tenantsPerSecond": scorer.tenants_per_second},
             "floor": {"tenants": len(v["floor_rows"]), "seconds": v["floor_seconds"], "tenantsPerSecond": floor_rate},
+            "scorerOneEnvironment": asdict(v["one_environment"])
+            | {"tenantsPerSecond": v["one_environment"].tenants_per_second},
+            "floorPerBatch": {
+                "batchSize": v["settings"].batch_size,
+                "tenants": v["floor_batch_tenants"],
+                "seconds": v["floor_batch_seconds"],
+                "tenantsPerSecond": v["floor_batch_tenants"] / v["floor_batch_seconds"],
+            },
         },
         "floorCheck": asdict(v["check"]),
         "batchSizes": [
@@ -121,7 +139,7 @@ def _results(v: dict[str, Any]) -> dict[str, Any]:
             | {"tenantsPerSecond": p.run.tenants_per_second, "invocationsPerNight": p.invocations_per_night(fleet)}
             for p in v["study"]
         ],
-        "nightlyScoringSeconds": fleet / scorer.tenants_per_second,
+        "nightlyScoringSeconds": fleet / _template_run(v).tenants_per_second,
         "api": [asdict(r) for r in v["routes"]],
         "coldStarts": [asdict(c) for c in v["colds"]],
         "scorerPeakRssMb": scorer.peak_rss_mb,
@@ -129,50 +147,42 @@ def _results(v: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _template_run(v: dict[str, Any]) -> ScorerRun:
+    """The warm run at the template's BatchSize (the first pass when the study was skipped)."""
+    size = v["settings"].batch_size
+    return next((p.run for p in v["study"] if p.run.batch_size == size), v["scorer"])
+
+
 def _print(r: dict[str, Any]) -> None:
     paths = r["paths"]
     seed, scorer, floor_ = paths["seedStyle"], paths["scorer"], paths["floor"]
+
+    def row(label: str, path: dict[str, Any]) -> list[object]:
+        rate = path["tenantsPerSecond"]
+        seconds = path.get("wall_seconds", path.get("seconds"))
+        return [label, path["tenants"], seconds, rate, ratio(rate, seed["tenantsPerSecond"]), ratio(rate, floor_rate)]
+
+    floor_rate = floor_["tenantsPerSecond"]
+    one, per_batch = paths["scorerOneEnvironment"], paths["floorPerBatch"]
+    sleep_row = {"tenants": seed["tenants"], "tenantsPerSecond": seed["tenantsPerSecondWithSleep"]}
+    sleep_row["seconds"] = seed["tenants"] / seed["tenantsPerSecondWithSleep"]
     print_table(
         f"scoring {r['tenants']:,} tenants as of {r['asOf'][:10]} (load average {r['machine']['load1']:.1f} on"
         f" {r['machine']['cpus']} CPUs)",
         ["path", "tenants", "seconds", "tenants/s", "vs seed-style", "vs floor"],
         [
-            [
-                f"seed-style: per tenant, ~{seed['queriesPerTenant']:.0f} queries, sequential",
-                seed["tenants"],
-                seed["seconds"],
-                seed["tenantsPerSecond"],
-                "1.00x",
-                ratio(seed["tenantsPerSecond"], floor_["tenantsPerSecond"]),
-            ],
-            [
-                "seed-style with its 100 ms sleep",
-                seed["tenants"],
-                seed["tenants"] / seed["tenantsPerSecondWithSleep"],
-                seed["tenantsPerSecondWithSleep"],
-                ratio(seed["tenantsPerSecondWithSleep"], seed["tenantsPerSecond"]),
-                ratio(seed["tenantsPerSecondWithSleep"], floor_["tenantsPerSecond"]),
-            ],
-            *[
-                [
-                    f"scorer handler, BatchSize {p['batch_size']}, {p['concurrency']} workers",
-                    p["tenants"],
-                    p["wall_seconds"],
-                    p["tenantsPerSecond"],
-                    ratio(p["tenantsPerSecond"], seed["tenantsPerSecond"]),
-                    ratio(p["tenantsPerSecond"], floor_["tenantsPerSecond"]),
-                ]
-                for p in (r["batchSizes"] or [scorer])
-            ],
-            [
-                "floor: one set-based statement",
-                floor_["tenants"],
-                floor_["seconds"],
-                floor_["tenantsPerSecond"],
-                ratio(floor_["tenantsPerSecond"], seed["tenantsPerSecond"]),
-                "1.00x",
-            ],
+            row(f"seed-style: per tenant, ~{seed['queriesPerTenant']:.0f} queries, sequential", seed),
+            row("seed-style with its 100 ms sleep", sleep_row),
+            row(f"scorer, first pass (inserts today's rows), {scorer['concurrency']} workers", scorer),
+            *[row(f"scorer, BatchSize {p['batch_size']}, {p['concurrency']} workers", p) for p in r["batchSizes"]],
+            row(f"scorer, BatchSize {one['batch_size']}, 1 worker", one),
+            row(f"floor per batch of {per_batch['batchSize']}, 1 connection", per_batch),
+            row("floor: one set-based statement", floor_),
         ],
+    )
+    print(
+        f"per batch of {per_batch['batchSize']} on one connection, the scorer runs at"
+        f" {ratio(one['tenantsPerSecond'], per_batch['tenantsPerSecond'])} the floor's pace"
     )
     check = r["floorCheck"]
     print(
