@@ -96,6 +96,8 @@ def run_bench(
     _print(results)
     if output:
         write_json(Path(output), results)
+        if Path(output) == RESULTS_FILE:  # and one file per fleet size, that bench/curve.py puts side by side
+            write_json(RESULTS_FILE.with_name(f"tenants-{tenants}.json"), results)
         print(f"\nwritten: {output}")
     return results
 

@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,8 @@ from uuid import UUID
 
 from psycopg.pq import Trace
 
-from healthscore.models.messages import ScoringMessage
+from healthscore.dal.connection import DbConnection
+from healthscore.models.messages import MessageType, ScoringMessage
 
 RUN_ID = "bench-scorer"
 DUMMY_QUEUE_URL = "http://127.0.0.1:9/000000000000/healthscore-scoring"  # the scorer never calls SQS here
@@ -81,7 +83,7 @@ def _worker(batches: list[list[str]], as_of: str) -> dict[str, Any]:
     started = time.perf_counter()
     handler = load_handler("scorer").lambda_handler
     import_ms = (time.perf_counter() - started) * 1000
-    events = [sqs_event([_message(UUID(i), as_of) for i in batch], DUMMY_QUEUE_URL) for batch in batches]
+    events = [sqs_event([sqs_message(UUID(i), as_of) for i in batch], DUMMY_QUEUE_URL) for batch in batches]
 
     def invoke(event: dict[str, Any]) -> int:
         answer = handler(event, LocalLambdaContext("ScorerFunction", timeout_seconds=60))
@@ -109,10 +111,15 @@ def _worker(batches: list[list[str]], as_of: str) -> dict[str, Any]:
 
 
 def _traced(work: Callable[[], object]) -> int:
-    """Round trips (simple queries and syncs) that `work` sends on this environment's connection."""
+    """Round trips that `work` sends on this execution environment's connection."""
     from healthscore.dal.connection import get_connection
 
-    conn = get_connection()
+    return protocol_counts(get_connection(), work)["round trips"]
+
+
+def protocol_counts(conn: DbConnection, work: Callable[[], object]) -> Counter[str]:
+    """Statements (simple queries and executes) and round trips (queries and syncs) that `work` sends,
+    read from libpq's protocol trace."""
     with tempfile.TemporaryFile() as trace:
         conn.pgconn.trace(trace.fileno())
         conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
@@ -121,22 +128,20 @@ def _traced(work: Callable[[], object]) -> int:
         finally:
             conn.pgconn.untrace()
         trace.seek(0)
-        return count_round_trips(trace.read().decode(errors="replace"))
+        counts: Counter[str] = Counter()
+        for line in trace.read().decode(errors="replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[0] == "F":
+                message = parts[2].split(" ", 1)[0].strip()
+                counts["statements"] += message in ("Query", "Execute")
+                counts["round trips"] += message in ("Query", "Sync")
+    return counts
 
 
-def count_round_trips(trace: str) -> int:
-    """Round trips in a libpq protocol trace: each simple Query, and each Sync of the extended protocol."""
-    trips = 0
-    for line in trace.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and parts[0] == "F":
-            trips += parts[2].split(" ", 1)[0].strip() in ("Query", "Sync")
-    return trips
-
-
-def _message(org_id: UUID, as_of: str) -> dict[str, Any]:
+def sqs_message(org_id: UUID, as_of: str, job: MessageType = "calculate-score", run_id: str = RUN_ID) -> dict[str, Any]:
+    """One received SQS message of the scoring queue, as the event source passes it on."""
     body = ScoringMessage.model_validate(
-        {"type": "calculate-score", "organizationId": str(org_id), "asOf": as_of, "runId": RUN_ID}
+        {"type": job, "organizationId": str(org_id), "asOf": as_of, "runId": run_id}
     ).body()
     now_ms = str(int(time.time() * 1000))
     return {
