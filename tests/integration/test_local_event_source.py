@@ -12,8 +12,10 @@ from healthscore.local.sqs_server import LocalQueues
 
 def send(queue_url: str, count: int) -> None:
     for start in range(0, count, 10):
-        entries = [{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(min(10, count - start))]
-        sqs_client().send_message_batch(QueueUrl=queue_url, Entries=entries)
+        sqs_client().send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(min(10, count - start))],
+        )
 
 
 def test_a_batch_of_25_is_one_invocation_and_every_record_is_deleted(queues: LocalQueues) -> None:
