@@ -1,4 +1,4 @@
-"""Batch size study: the scorer handler at BatchSize 10, 50 and 100, whole fleet, same concurrency.
+"""Batch size study: the scorer handler at BatchSize 10, 50 and 100 on the same tenants and concurrency.
 
 For each size: tenants/s, database round trips per tenant (libpq protocol trace of one
 batch) and Lambda invocations per night. A night is two jobs (record-metrics, then
@@ -30,6 +30,6 @@ class BatchSizePoint:
 
 
 def study(ids: list[UUID], as_of: datetime, concurrency: int) -> list[BatchSizePoint]:
-    """One scorer run per size in BATCH_SIZES, each over the whole fleet, after a first pass has written
-    today's rows (so that every size replaces rows, none pays for inserting them)."""
+    """One scorer run per size in BATCH_SIZES, each over `ids`, after a first pass has written today's
+    rows (so that every size replaces rows, none pays for inserting them)."""
     return [BatchSizePoint(run_scorer(batches_of(ids, size), as_of, concurrency, size)) for size in BATCH_SIZES]

@@ -21,6 +21,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed-style-sample", type=int, default=1000, help="tenants the seed-style path scores")
     parser.add_argument("--cold-start-repeat", type=int, default=7, help="fresh interpreters per handler (default 7)")
     parser.add_argument("--no-batch-sizes", action="store_true", help="skip the BatchSize 10/50/100 study")
+    parser.add_argument(
+        "--batch-size-sample", type=int, default=20_000, help="tenants each BatchSize scores (default 20,000)"
+    )
     parser.add_argument("--output", default=None, help="JSON results file (default bench/results/latest.json)")
     parser.set_defaults(handler=run)
 
@@ -34,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         api_calls=args.api_calls,
         cold_start_repeat=args.cold_start_repeat,
         batch_sizes=not args.no_batch_sizes,
+        study_sample=args.batch_size_sample,
         output=args.output or str(RESULTS_FILE),
     )
     return 0 if results["floorCheck"]["mismatch_count"] == 0 and results["floorCheck"]["missing"] == 0 else 1
