@@ -2,7 +2,7 @@
 
 What the database alone needs to compute the same scores as the scorer, with no Python
 per tenant and no round trip per batch: the lower bound the scorer is compared with.
-Each `round(x)` of DESIGN.md section 4 (half up) is `floor(x + 1/2)`, written as an integer
+Each `round(x)` of docs/scoring.md (half up) is `floor(x + 1/2)`, written as an integer
 division `div(2p + q, 2q)` of the exact fraction p/q, so no division is ever rounded:
 - login: min(100, round(active / total / 0.7 * 100)) = div(2000 active + 7 total, 14 total)
 - campaigns: the average of completed/total is folded into one fraction by a recursive CTE
