@@ -8,14 +8,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from healthscore.bench.api_latency import ROUTE_CASES, available
 from healthscore.bench.batch_size import BATCH_SIZES
 from healthscore.bench.cold_start import HANDLERS
+from healthscore.bench.database import QUIET_POWERTOOLS_ENV
 from healthscore.bench.run import run_bench
 from healthscore.bench.score_history import HISTORY_DAYS
 
 
-def test_a_100_tenant_bench_run_measures_every_path(database_url: str, tmp_path: Path) -> None:
+def test_a_100_tenant_bench_run_measures_every_path(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in QUIET_POWERTOOLS_ENV.items():  # set here, so that they are undone after the test
+        monkeypatch.setenv(name, value)
     output = tmp_path / "latest.json"
     results = run_bench(100, seed_style_sample=10, api_calls=20, cold_start_repeat=1, output=str(output))
 
