@@ -85,13 +85,13 @@ load: $(BIN)/healthscore
 openapi: $(BIN)/healthscore
 	$(BIN)/healthscore api openapi --output openapi.json
 
-# Benchmarks: side-by-side ratios in one run, never timed assertions. They use their own embedded
-# PostgreSQL under .local/bench (seeded on first use) unless DATABASE_URL is set; about 2 minutes in all.
-BENCH_TENANTS ?= 2000
+# Benchmarks: side-by-side ratios in one run, never timed assertions (docs/performance.md). On their own
+# embedded PostgreSQL under .local/bench (seeded, COPY and set-based, when it holds another fleet) unless
+# DATABASE_URL is set. `make bench TENANTS=100000` for another fleet; 10,000 by default (about 4 minutes).
+# Prints one table and writes bench/results/latest.json.
+BENCH_TENANTS ?= 10000
 bench: $(BIN)/healthscore
-	$(BIN)/python bench/scoring_batch.py --tenants $(BENCH_TENANTS)
-	$(BIN)/python bench/cold_start.py
-	$(BIN)/python bench/local_pipeline.py --tenants $(BENCH_TENANTS)
+	$(BIN)/healthscore bench --tenants $(if $(filter command line environment,$(origin TENANTS)),$(TENANTS),$(BENCH_TENANTS))
 
 clean:
 	rm -rf $(VENV) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

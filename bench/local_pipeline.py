@@ -11,7 +11,7 @@
   2. with SendMessageBatch answered in-process (a botocore hook): the handler's own cost
      (database pages, messages, boto3 serialization and signing) without any service time.
 - scorer: the scorer handler alone, SQS-free: events built with `sqs_event` from messages of
-  the real shape, batches of 10 (the template's BatchSize), for both message types. The first
+  the real shape, batches of the template's BatchSize, for both message types. The first
   invocation (it opens the database connection) is shown apart from the steady ones.
 
 Each handler runs in a process of its own, so that its peak RSS (getrusage) is its own.
@@ -46,12 +46,12 @@ from benchlib import (
     summary_ms,
 )
 
+from healthscore.bench.scorer_run import DUMMY_QUEUE_URL, sqs_message
 from healthscore.dal.connection import connect
 from healthscore.local.template_settings import QueueSettings, load_template, queue_settings
-from healthscore.models.messages import MessageType, ScoringMessage
+from healthscore.models.messages import MessageType
 
-BATCH_SIZE = 10
-DUMMY_QUEUE_URL = "http://127.0.0.1:9/000000000000/healthscore-scoring"  # the scorer never calls SQS here
+BATCH_SIZE = 10  # replaced by the template's BatchSize in main(); children get it as --batch-size
 DRAIN_IDLE_SECONDS = 20
 HIGH_WATER = 100  # what the local pipeline allows at its default concurrency: 2 x 5 x 10
 
@@ -173,7 +173,12 @@ def run_scorer(job: MessageType, batches: int) -> dict[str, Any]:
     os.environ["DEAD_LETTER_QUEUE_URL"] = DUMMY_QUEUE_URL.replace("scoring", "scoring-dlq")
     with connect() as conn:
         ids = batches_of(active_ids(conn), BATCH_SIZE, batches + 1)
-    events = [sqs_event([_message(job, org_id) for org_id in batch], DUMMY_QUEUE_URL) for batch in ids]
+    events = [
+        sqs_event(
+            [sqs_message(org_id, BENCH_AS_OF.isoformat(), job, f"bench-{job}") for org_id in batch], DUMMY_QUEUE_URL
+        )
+        for batch in ids
+    ]
     rss_before = peak_rss_mb()
     started = time.perf_counter()
     handler = load_handler("scorer").lambda_handler
@@ -196,22 +201,6 @@ def run_scorer(job: MessageType, batches: int) -> dict[str, Any]:
         "rss_before_mb": rss_before,
         "rss_imported_mb": rss_imported,
         "rss_peak_mb": peak_rss_mb(),
-    }
-
-
-def _message(job: MessageType, org_id: uuid.UUID) -> dict[str, Any]:
-    body = ScoringMessage(type=job, organization_id=org_id, as_of=BENCH_AS_OF, run_id=f"bench-{job}").body()
-    now_ms = str(int(time.time() * 1000))
-    return {
-        "MessageId": str(uuid.uuid4()),
-        "ReceiptHandle": f"bench-{uuid.uuid4()}",
-        "Body": body,
-        "Attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": now_ms,
-            "SenderId": "000000000000",
-            "ApproximateFirstReceiveTimestamp": now_ms,
-        },
     }
 
 
@@ -302,7 +291,8 @@ def _usd(value: float) -> str:
 
 def main() -> None:
     args = parser(__doc__.splitlines()[0])
-    args.add_argument("--batches", type=int, default=100, help="scorer invocations of 10 per job (default 100)")
+    args.add_argument("--batches", type=int, default=100, help="scorer invocations per job (default 100)")
+    args.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args.add_argument("--estimate-tenants", type=int, default=10_000, help="fleet size of the cost estimate")
     args.add_argument("--no-drain", action="store_true", help="let the queue grow while the fan-out sends")
     args.add_argument("--role", choices=["fanout", "drain", "scorer"], help=argparse.SUPPRESS)
@@ -311,6 +301,8 @@ def main() -> None:
     args.add_argument("--fanout-mode", choices=["drain", "no-drain", "stub"], help=argparse.SUPPRESS)
     args.add_argument("--queue-settings", help=argparse.SUPPRESS)  # JSON: the child need not read the template
     options = args.parse_args()
+    global BATCH_SIZE  # one setting of the whole script: the template's, passed on to the scorer child
+    BATCH_SIZE = options.batch_size or (BATCH_SIZE if options.role else queue_settings().batch_size)
     quiet_powertools()
     if options.role == "drain":
         print(run_drain(options.expect))
@@ -328,7 +320,10 @@ def main() -> None:
     modes = ("no-drain" if options.no_drain else "drain", "stub")
     template_queues = json.dumps(dataclasses.asdict(queue_settings()))
     fanouts = {mode: child("fanout", "--fanout-mode", mode, "--queue-settings", template_queues) for mode in modes}
-    scorers = {job: child("scorer", "--job", job, "--batches", str(options.batches)) for job in NIGHTLY_JOBS}
+    scorers = {
+        job: child("scorer", "--job", job, "--batches", str(options.batches), "--batch-size", str(BATCH_SIZE))
+        for job in NIGHTLY_JOBS
+    }
 
     labels = {
         "drain": "local SQS (moto), drained concurrently, sends held above 100 queued",
@@ -380,7 +375,7 @@ def main() -> None:
             ]
         )
     print_table(
-        "scorer handler, batches of 10, SQS-free (ms; RSS in MB)",
+        f"scorer handler, batches of {BATCH_SIZE}, SQS-free (ms; RSS in MB)",
         [
             "job",
             "batches",

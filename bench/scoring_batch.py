@@ -15,15 +15,13 @@
 from __future__ import annotations
 
 import math
-import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from uuid import UUID
 
 from benchlib import BENCH_AS_OF, active_ids, batches_of, bench_database, parser, print_table, summary_ms
-from psycopg.pq import Trace
 
+from healthscore.bench.scorer_run import protocol_counts
 from healthscore.core.scoring import UsageInputs, health_score
 from healthscore.core.weights import HEALTH_WEIGHTS, Component, HealthWeights
 from healthscore.dal.connection import DbConnection
@@ -31,7 +29,7 @@ from healthscore.dal.usage import fetch_usage
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
 
-BATCH_SIZE = 10  # the template's BatchSize
+BATCH_SIZE = 10  # SendMessageBatch's size, the smallest batch the scorer gets
 SET_RUN_ID = "bench-set-based"
 SINGLE_RUN_ID = "bench-per-tenant"
 
@@ -43,26 +41,6 @@ def set_based(conn: DbConnection, batch: list[UUID], run_id: str = SET_RUN_ID) -
 def per_tenant(conn: DbConnection, batch: list[UUID], run_id: str = SINGLE_RUN_ID) -> None:
     for org_id in batch:
         score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id)], HEALTH_WEIGHTS)
-
-
-def protocol_counts(conn: DbConnection, work: Callable[[], None]) -> Counter[str]:
-    """Statements (simple queries and executes) and round trips (queries and syncs) that `work` sends."""
-    with tempfile.TemporaryFile() as trace:
-        conn.pgconn.trace(trace.fileno())
-        conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
-        try:
-            work()
-        finally:
-            conn.pgconn.untrace()
-        trace.seek(0)
-        counts: Counter[str] = Counter()
-        for line in trace.read().decode(errors="replace").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[0] == "F":
-                message = parts[2].split(" ", 1)[0].strip()
-                counts["statements"] += message in ("Query", "Execute")
-                counts["round trips"] += message in ("Query", "Sync")
-    return counts
 
 
 # ----------------------------------------------------------------------------- float reimplementation

@@ -60,11 +60,13 @@ HANDLER_DIRS = {
     "AuthorizerFunction": "authorizer",
     "MigrateFunction": "migrate",
 }
+# Read by the libraries: Powertools, and pydantic (PYDANTIC_DISABLE_PLUGINS: no plugin scan at cold start).
 RUNTIME_VARIABLES = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
     "LOG_LEVEL",
+    "PYDANTIC_DISABLE_PLUGINS",
 }
 
 
@@ -235,7 +237,7 @@ def test_the_scoring_queue_redrives_to_the_dead_letter_queue_after_five_receives
 def test_the_scorer_consumes_the_queue_in_batches_with_partial_failures_and_capped_concurrency() -> None:
     event = scorer_queue_event()
     assert event["Queue"] == {"Fn::GetAtt": ["ScoringQueue", "Arn"]}
-    assert event["BatchSize"] == 10
+    assert event["BatchSize"] == 50  # by measurement: docs/performance.md
     assert event["MaximumBatchingWindowInSeconds"] > 0
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "MaxScorerConcurrency"}

@@ -11,6 +11,7 @@ maxReceiveCount receives.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from healthscore.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalL
 # the queue is empty rather than hold the server in a long poll. Lambda's batching
 # window is not emulated: a poller takes what is there, up to the batch size.
 IDLE_POLL_SECONDS = 0.2
+SQS_BATCH_LIMIT = 10  # messages per ReceiveMessage, entries per DeleteMessageBatch / ChangeMessageVisibilityBatch
 
 Handler = Callable[[dict[str, Any], Any], Any]
 HandlerFactory = Callable[[int], Handler]  # environment number -> that environment's handler
@@ -137,14 +139,22 @@ class LocalEventSource:
                 self._stop.wait(IDLE_POLL_SECONDS)
 
     def _receive(self) -> list[dict[str, Any]]:
-        response = sqs_client().receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=0,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        return [dict(message) for message in response.get("Messages", [])]
+        """Up to `batch_size` messages: ReceiveMessage returns at most 10 a call, so a larger batch is
+        gathered call after call while the queue has more, as the batching window gathers it in Lambda."""
+        messages: list[dict[str, Any]] = []
+        while len(messages) < self.batch_size:
+            response = sqs_client().receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(SQS_BATCH_LIMIT, self.batch_size - len(messages)),
+                WaitTimeSeconds=0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            received = [dict(message) for message in response.get("Messages", [])]
+            messages += received
+            if not received:
+                break
+        return messages
 
     def invoke(self, handler: Handler, messages: list[dict[str, Any]]) -> None:
         """Invoke the handler with one batch and settle its records as Lambda would."""
@@ -158,17 +168,17 @@ class LocalEventSource:
             handler_error = True
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         failed = [m for m in messages if m["MessageId"] in failed_ids]
-        if done:
+        for chunk in itertools.batched(done, SQS_BATCH_LIMIT):  # the batch APIs take 10 entries a call
             sqs_client().delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
-        if failed:
+        for chunk in itertools.batched(failed, SQS_BATCH_LIMIT):
             sqs_client().change_message_visibility_batch(
                 QueueUrl=self.queue_url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_delay_seconds}
-                    for i, m in enumerate(failed)
+                    for i, m in enumerate(chunk)
                 ],
             )
         self.stats.add(len(messages), len(done), len(failed), handler_error)

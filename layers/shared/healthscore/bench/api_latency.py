@@ -1,0 +1,120 @@
+"""The API's routes through the real handler, in-process: p50/p95/p99 over `calls` calls each.
+
+Each call is functions/api/app.py's `lambda_handler` with an API Gateway v2 event of the
+shape of events/api_get_scores.json (the authorizer's context of a CLIENT_SUCCESS user), the
+tenant changing from call to call. Each route is one `RouteCase`: a route that is not on
+this branch (no such entry in healthscore.api.routes.ROUTES) is left out of the table.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from healthscore.api.routes import JWT_PREFIX, ROUTES
+from healthscore.bench.cold_start import PROJECT_ROOT
+
+EVENT_FILE = PROJECT_ROOT / "events" / "api_get_scores.json"
+BENCH_ENVIRONMENT = 99  # a module of its own (load_handler), apart from any other caller's in this process
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    name: str
+    method: str
+    path: str  # the route's template, after the prefix
+    # tenant -> (path parameters, query string parameters) of one call
+    request: Callable[[UUID], tuple[dict[str, str], dict[str, str]]]
+    body: Callable[[UUID], dict[str, Any]] | None = None
+
+
+# One entry per route measured; a route of another branch is one more entry here.
+ROUTE_CASES = (
+    RouteCase("GET /scores/{id}", "GET", "/scores/{organizationId}", lambda org: ({"organizationId": str(org)}, {})),
+    RouteCase(
+        "GET /scores/{id}/history?days=90",
+        "GET",
+        "/scores/{organizationId}/history",
+        lambda org: ({"organizationId": str(org)}, {"days": "90"}),
+    ),
+    RouteCase(
+        "GET /scores?riskLevel=HIGH&limit=50", "GET", "/scores", lambda org: ({}, {"riskLevel": "HIGH", "limit": "50"})
+    ),
+    RouteCase("GET /summary", "GET", "/summary", lambda org: ({}, {})),
+)
+
+
+@dataclass(frozen=True)
+class RouteLatency:
+    name: str
+    calls: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int  # answers other than 2xx
+
+
+def available(case: RouteCase) -> bool:
+    return any(spec.method == case.method and spec.path == case.path for spec in ROUTES)
+
+
+def measure_routes(tenants: list[UUID], calls: int) -> list[RouteLatency]:
+    from healthscore.local.handlers import load_handler
+    from healthscore.local.lambda_context import LocalLambdaContext
+
+    handler = load_handler("api", BENCH_ENVIRONMENT).lambda_handler
+    context = LocalLambdaContext("ApiFunction", timeout_seconds=30)
+    results = []
+    for case in ROUTE_CASES:
+        if not available(case):
+            continue
+        events = [_event(case, tenants[i % len(tenants)]) for i in range(calls)]
+        handler(events[0], context)  # warm-up: the connection, the route's first plan
+        seconds = []
+        errors = 0
+        for event in events:
+            started = time.perf_counter()
+            response = handler(event, context)
+            seconds.append(time.perf_counter() - started)
+            errors += not 200 <= response["statusCode"] < 300
+        ms = sorted(s * 1000 for s in seconds)
+        results.append(
+            RouteLatency(case.name, calls, percentile(ms, 0.50), percentile(ms, 0.95), percentile(ms, 0.99), errors)
+        )
+    return results
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@cache
+def _event_template() -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(EVENT_FILE.read_text())
+    return event
+
+
+def _event(case: RouteCase, tenant: UUID) -> dict[str, Any]:
+    path, query = case.request(tenant)
+    event = copy.deepcopy(_event_template())
+    context = event["requestContext"]
+    raw_path = f"/{context['stage']}{JWT_PREFIX}{case.path.format(**path)}"
+    event.update(routeKey=f"{case.method} {JWT_PREFIX}{case.path}", rawPath=raw_path, rawQueryString=urlencode(query))
+    context.update(routeKey=event["routeKey"])
+    context["http"].update(method=case.method, path=raw_path)
+    event.pop("queryStringParameters", None)
+    if query:
+        event["queryStringParameters"] = query
+    if path:
+        event["pathParameters"] = path
+    if case.body is not None:
+        event["body"] = json.dumps(case.body(tenant))
+    context["authorizer"] = {"lambda": {"sub": "bench", "roles": "CLIENT_SUCCESS,PLATFORM_ADMIN"}}
+    return event
