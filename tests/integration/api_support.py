@@ -18,7 +18,8 @@ from factories import add_feature, add_org, add_tickets, add_users
 from handlers import lambda_context, load_handler
 
 from healthscore.api.routes import IAM_PREFIX, JWT_PREFIX
-from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.record_metrics import record_metrics
 from healthscore.logic.score_tenants import score_tenants
@@ -111,5 +112,5 @@ def add_scored_tenants(conn: DbConnection, count: int) -> list[UUID]:
 
 def _score_and_record(conn: DbConnection, ids: list[UUID], as_of: datetime) -> None:
     requests = [TenantRequest(org_id, as_of, f"run-{as_of:%Y%m%d}") for org_id in ids]
-    score_tenants(conn, requests, HEALTH_WEIGHTS)
+    score_tenants(conn, requests, ProfileSet([default_profile()]))
     record_metrics(conn, requests)

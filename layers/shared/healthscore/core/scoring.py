@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from healthscore.core.weights import COMPONENTS, Component, HealthWeights
+from healthscore.core.profiles import RiskThresholds, ScoringProfile
+from healthscore.core.weights import COMPONENTS, Component
 
 Trend = Literal["IMPROVING", "STABLE", "DECLINING"]
 RiskLevel = Literal["LOW", "MEDIUM", "HIGH"]
 
 FULL_LOGIN_RATE = Fraction(7, 10)  # 70% of users active in the window scores 100
 TREND_THRESHOLD = 5
+DEFAULT_RISK_THRESHOLDS = RiskThresholds()
 USERS_PER_NORMAL_TICKET = 10  # one ticket per ten users a month is normal
 POINTS_PLACES = 4  # contributions, in points, are stored and compared to 4 decimal places
 
@@ -68,9 +70,19 @@ class ComponentScores:
 class HealthScore:
     overall: int
     components: ComponentScores
-    # Each component's contribution to the overall, in points (score * renormalized weight).
+    # Each component's contribution to the overall, in points (score * renormalized weight; a component
+    # without data scored at the profile's neutralScore when its missingData is `neutral`).
     contributions: dict[Component, Fraction]
-    missing: tuple[Component, ...]  # components with no data, left out of the weighting
+    missing: tuple[Component, ...]  # components with no data
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A tenant's score under a profile, with its trend and risk against the previous score."""
+
+    score: HealthScore
+    trend: Trend
+    risk_level: RiskLevel
 
 
 def round_half_up(value: Fraction) -> int:
@@ -119,41 +131,57 @@ def component_scores(inputs: UsageInputs) -> ComponentScores:
     )
 
 
-def weighted_overall(components: ComponentScores, weights: HealthWeights) -> HealthScore:
-    """round(sum(score_i * w_i) / sum(w_i)) over the components that have data."""
-    present = {name: score for name, score in components.of().items() if score is not None}
-    weight_of = {name: Fraction(weights.of()[name]) for name in present}
-    total_weight = sum(weight_of.values(), Fraction(0))
+def weighted_overall(components: ComponentScores, profile: ScoringProfile) -> HealthScore:
+    """round(sum(score_i * w_i) / sum(w_i)) over the components weighed.
+
+    `renormalize` weighs the components with data (their weights renormalized); `neutral` weighs
+    every component, scoring one without data at `neutralScore`, so the others keep their shares.
+    """
+    scores = components.of()
+    missing = tuple(name for name in COMPONENTS if scores[name] is None)
+    if profile.missing_data == "neutral":
+        weighed = {name: profile.neutral_score if score is None else score for name, score in scores.items()}
+    else:
+        weighed = {name: score for name, score in scores.items() if score is not None}
+    weight_of = profile.fractions
+    total_weight = sum((weight_of[name] for name in weighed), Fraction(0))
     if total_weight == 0:
         raise ValueError("every component with data has weight 0; nothing to weigh")
-    contributions = {name: score * weight_of[name] / total_weight for name, score in present.items()}
+    contributions = {name: score * weight_of[name] / total_weight for name, score in weighed.items()}
     return HealthScore(
         overall=round_half_up(sum(contributions.values(), Fraction(0))),
         components=components,
         contributions=contributions,
-        missing=tuple(name for name in COMPONENTS if name not in present),
+        missing=missing,
     )
 
 
-def health_score(inputs: UsageInputs, weights: HealthWeights) -> HealthScore:
-    return weighted_overall(component_scores(inputs), weights)
+def health_score(inputs: UsageInputs, profile: ScoringProfile) -> HealthScore:
+    return weighted_overall(component_scores(inputs), profile)
 
 
-def trend(current: int, previous: int | None) -> Trend:
+def evaluate(inputs: UsageInputs, previous_score: int | None, profile: ScoringProfile) -> Evaluation:
+    """The one scoring function: the scorer stores it, the what-if preview reports it."""
+    result = health_score(inputs, profile)
+    trend_ = trend(result.overall, previous_score, profile.trend_threshold)
+    return Evaluation(result, trend_, risk_level(result.overall, trend_, profile.risk_thresholds))
+
+
+def trend(current: int, previous: int | None, threshold: int = TREND_THRESHOLD) -> Trend:
     if previous is None:
         return "STABLE"
     delta = current - previous
-    if delta > TREND_THRESHOLD:
+    if delta > threshold:
         return "IMPROVING"
-    if delta < -TREND_THRESHOLD:
+    if delta < -threshold:
         return "DECLINING"
     return "STABLE"
 
 
-def risk_level(score: int, trend_: Trend) -> RiskLevel:
+def risk_level(score: int, trend_: Trend, thresholds: RiskThresholds = DEFAULT_RISK_THRESHOLDS) -> RiskLevel:
     declining = trend_ == "DECLINING"
-    if score < 40 or (score < 60 and declining):
+    if score < thresholds.high or (score < thresholds.high_if_declining and declining):
         return "HIGH"
-    if score < 70 or declining:
+    if score < thresholds.medium or declining:
         return "MEDIUM"
     return "LOW"

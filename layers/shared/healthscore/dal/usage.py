@@ -17,7 +17,7 @@ from healthscore.dal.connection import DbConnection
 WINDOW = timedelta(days=30)
 
 USAGE_INPUTS_SQL = """
-SELECT o.id, o.name, o.status, o.tracks_support_tickets,
+SELECT o.id, o.name, o.status, o.tracks_support_tickets, o.created_at,
        u.total_users, u.active_users,
        c.cases_closed, c.cases_on_time,
        cp.campaigns_completed, cp.completed_assignments, cp.total_assignments,
@@ -60,6 +60,7 @@ class TenantUsage:
     name: str
     status: str
     inputs: UsageInputs
+    created_at: datetime | None = None  # the organization's: profile segments ask for its age
 
 
 def window_start(as_of: datetime) -> datetime:
@@ -90,4 +91,4 @@ def _tenant_usage(row: dict[str, Any]) -> TenantUsage:
         tracks_support_tickets=tracked,
         ticket_count=row["ticket_count"] if tracked else None,
     )
-    return TenantUsage(row["id"], row["name"], row["status"], inputs)
+    return TenantUsage(row["id"], row["name"], row["status"], inputs, row["created_at"])
