@@ -16,7 +16,15 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from healthscore.api import roles
-from healthscore.api.problems import BadParameterError, NotAuthenticatedError, NotAuthorizedError, ResourceNotFoundError
+from healthscore.api.problems import (
+    BadParameterError,
+    ConflictError,
+    InvalidBodyError,
+    NotAuthenticatedError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+)
+from healthscore.api.routes import route_roles
 from healthscore.models.api import ErrorBody, FieldError
 
 logger = Logger(child=True)
@@ -26,6 +34,8 @@ PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
     NotAuthorizedError: HTTPStatus.FORBIDDEN,
     ResourceNotFoundError: HTTPStatus.NOT_FOUND,
     BadParameterError: HTTPStatus.BAD_REQUEST,
+    ConflictError: HTTPStatus.CONFLICT,
+    InvalidBodyError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 
@@ -41,6 +51,8 @@ def problem_response(problem: Exception) -> Response:
     errors = None
     if isinstance(problem, BadParameterError):
         errors = [FieldError(field=problem.field, location="query", message=problem.problem, type="value_error")]
+    if isinstance(problem, InvalidBodyError):
+        errors = [FieldError(field=problem.field, location="body", message=problem.problem, type="value_error")]
     return error_response(PROBLEM_STATUS[type(problem)], ErrorBody(message=str(problem), errors=errors))
 
 
@@ -72,7 +84,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         # Powertools validates parameters before any route middleware runs: check the caller
         # first, so one without credentials or role learns nothing about the parameters.
         try:
-            roles.authorize(app.current_event, roles.API_ROLES)
+            roles.authorize(app.current_event, route_roles(app.current_event.raw_event.get("routeKey")))
         except (NotAuthenticatedError, NotAuthorizedError) as denied:
             return problem_response(denied)
         return validation_response(exc)

@@ -17,6 +17,7 @@ from typing import Final
 
 from aws_lambda_powertools import Logger
 
+from healthscore.config import Settings
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import DEFAULT_PROFILE_ID, default_document, same_weights
 from healthscore.core.weights import HealthWeights
@@ -27,6 +28,11 @@ logger = Logger(child=True)
 
 CACHE_SECONDS: Final = 60.0
 SEEDED_BY: Final = "HEALTH_WEIGHTS"  # created_by of the default profile's first version
+
+
+def configured_health_weights(settings: Settings) -> HealthWeights | None:
+    """HEALTH_WEIGHTS where the environment sets it; None where it is left to its default."""
+    return settings.health_weights if "health_weights" in settings.model_fields_set else None
 
 
 def load_active_profiles(
