@@ -42,6 +42,7 @@ def api_event(
     query: dict[str, Any] | None = None,
     roles: str | None = "CLIENT_SUCCESS",
     iam_arn: str | None = None,
+    body: Any = None,
 ) -> dict[str, Any]:
     """The v2 event of `route` (e.g. "GET /scores/{organizationId}", after the prefix).
 
@@ -62,6 +63,9 @@ def api_event(
         event["queryStringParameters"] = {name: str(value) for name, value in query.items()}
     if path:
         event["pathParameters"] = {name: str(value) for name, value in path.items()}
+    if body is not None:
+        event.update(body=json.dumps(body), isBase64Encoded=False)
+        event.setdefault("headers", {})["content-type"] = "application/json"
     if iam_arn:
         context["authorizer"]["iam"]["userArn"] = iam_arn
     elif roles is None:
@@ -79,7 +83,7 @@ def _handler() -> Any:
 def call_api(event: dict[str, Any]) -> tuple[int, Any]:
     """Invoke the real functions/api/app.py handler; (status, parsed JSON body)."""
     response = _handler()(event, CONTEXT)
-    return response["statusCode"], json.loads(response["body"])
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
 def request(route: str, **kwargs: Any) -> tuple[int, Any]:

@@ -129,8 +129,10 @@ def new_version(profile_id: str, document: ProfileDocument, version: int) -> Sco
     """The profile `document` saved as `version` of `profile_id`, its defaults filled in."""
     if profile_id == DEFAULT_PROFILE_ID and document.segment != Segment():
         raise ProfileError("segment", "the default profile matches every tenant; its segment must be empty")
-    fields = document.model_dump(exclude={"name"})
-    return ScoringProfile(profile_id=profile_id, version=version, name=document.name or profile_id, **fields)
+    fields = document.model_dump(by_alias=True, exclude={"name"})  # by alias: an error names the JSON field
+    return ScoringProfile.model_validate(
+        {**fields, "profileId": profile_id, "version": version, "name": document.name or profile_id}
+    )
 
 
 def default_document(weights: HealthWeights) -> ProfileDocument:

@@ -38,13 +38,14 @@ class Preview:
     tenants: int
     changed: int  # tenants whose overall score would change
     risk_transitions: dict[str, dict[str, int]]  # from -> to -> tenants, unchanged levels included
-    movers: list[Mover]  # largest absolute change first
+    movers: list[Mover]  # largest absolute change first, at most MOVERS
+    scored: list[Mover]  # every tenant counted, changed or not
 
 
 def preview(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -> Preview:
     profiles = active.with_candidate(candidate)
     transitions: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    moved: list[Mover] = []
+    scored: list[Mover] = []
     tenants = changed = 0
     for row in latest_inputs(conn):
         inputs = usage_inputs(row["inputs"])
@@ -57,14 +58,13 @@ def preview(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -
         risk_from, risk_to = row["risk_level"], evaluation.risk_level
         transitions[risk_from][risk_to] += 1
         changed += score_from != score_to
-        if score_from != score_to or risk_from != risk_to:
-            moved.append(
-                Mover(row["organization_id"], row["organization_name"], score_from, score_to, risk_from, risk_to)
-            )
+        scored.append(Mover(row["organization_id"], row["organization_name"], score_from, score_to, risk_from, risk_to))
+    moved = [m for m in scored if m.score_from != m.score_to or m.risk_from != m.risk_to]
     moved.sort(key=lambda m: (-abs(m.score_to - m.score_from), m.risk_from == m.risk_to, str(m.organization_id)))
     return Preview(
         tenants=tenants,
         changed=changed,
         risk_transitions={level: dict(to) for level, to in transitions.items()},
         movers=moved[:MOVERS],
+        scored=scored,
     )
