@@ -7,6 +7,7 @@ Validation errors name the field (pydantic's `loc`), so the API's 422 can say wh
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -99,9 +100,11 @@ class ScoringProfile(ProfileDocument):
     name: str = Field(min_length=1, max_length=200)
 
     @cached_property
-    def fractions(self) -> dict[Component, Fraction]:
-        """The weights as exact fractions, computed once per profile rather than per tenant."""
-        return {name: Fraction(weight) for name, weight in self.weights.of().items()}
+    def weight_units(self) -> dict[Component, int]:
+        """The weights as integers over one common denominator (exact), computed once per profile."""
+        fractions = {name: Fraction(weight) for name, weight in self.weights.of().items()}
+        denominator = math.lcm(*(f.denominator for f in fractions.values()))
+        return {name: f.numerator * (denominator // f.denominator) for name, f in fractions.items()}
 
     def document(self) -> dict[str, Any]:
         """What is stored for this version (everything but its id and version), in JSON names."""

@@ -70,10 +70,17 @@ class ComponentScores:
 class HealthScore:
     overall: int
     components: ComponentScores
-    # Each component's contribution to the overall, in points (score * renormalized weight; a component
-    # without data scored at the profile's neutralScore when its missingData is `neutral`).
-    contributions: dict[Component, Fraction]
     missing: tuple[Component, ...]  # components with no data
+    # The scores weighed (a component without data at the profile's neutralScore when its missingData
+    # is `neutral`; left out when `renormalize`) and their weights, as integers over one denominator.
+    weighed: dict[Component, int]
+    weight_units: dict[Component, int]
+
+    @property
+    def contributions(self) -> dict[Component, Fraction]:
+        """Each weighed component's contribution to the overall, in points (score * renormalized weight)."""
+        total = sum(self.weight_units[name] for name in self.weighed)
+        return {name: Fraction(score * self.weight_units[name], total) for name, score in self.weighed.items()}
 
 
 @dataclass(frozen=True)
@@ -85,45 +92,61 @@ class Evaluation:
     risk_level: RiskLevel
 
 
+def rounded_ratio(numerator: int, denominator: int) -> int:
+    """round_half_up(numerator / denominator) for a positive denominator, in integers: floor((2n + d) / 2d)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def round_half_up(value: Fraction) -> int:
     """floor(x + 0.5) on the exact value, like JavaScript's Math.round."""
-    return math.floor(value + Fraction(1, 2))
+    return rounded_ratio(value.numerator, value.denominator)
 
 
 def percent(ratio: Fraction) -> int:
     return round_half_up(ratio * 100)
 
 
+# The components' ratios are rounded in integer arithmetic: exact like Fraction, without its cost per tenant.
 def login_score(total_users: int, active_users: int) -> int | None:
     if total_users == 0:
         return None
-    return min(100, percent(Fraction(active_users, total_users) / FULL_LOGIN_RATE))
+    full = FULL_LOGIN_RATE
+    return min(100, rounded_ratio(active_users * 100 * full.denominator, total_users * full.numerator))
 
 
 def case_resolution_score(cases_closed: int, cases_on_time: int) -> int | None:
-    return percent(Fraction(cases_on_time, cases_closed)) if cases_closed else None
+    return rounded_ratio(cases_on_time * 100, cases_closed) if cases_closed else None
 
 
 def campaign_completion_score(average: Fraction | None) -> int | None:
     return None if average is None else percent(average)
 
 
+def _campaign_percent(assignments: tuple[tuple[int, int], ...]) -> int | None:
+    """campaign_completion_score(average), the average taken over the totals' least common multiple."""
+    if not assignments:
+        return None
+    common = math.lcm(*(total for _, total in assignments))
+    done = sum(completed * (common // total) for completed, total in assignments)
+    return rounded_ratio(done * 100, common * len(assignments))
+
+
 def feature_adoption_score(enabled: int, used: int) -> int | None:
-    return percent(Fraction(used, enabled)) if enabled else None
+    return rounded_ratio(used * 100, enabled) if enabled else None
 
 
 def support_ticket_score(ticket_count: int | None, baseline_tickets: int) -> int:
     """100 when tickets are untracked or at most the baseline; inverse above it."""
     if ticket_count is None or ticket_count <= baseline_tickets:
         return 100
-    return percent(Fraction(baseline_tickets, ticket_count))
+    return rounded_ratio(100 * baseline_tickets, ticket_count)
 
 
 def component_scores(inputs: UsageInputs) -> ComponentScores:
     return ComponentScores(
         login=login_score(inputs.total_users, inputs.active_users),
         caseResolution=case_resolution_score(inputs.cases_closed, inputs.cases_on_time),
-        campaignCompletion=campaign_completion_score(inputs.campaign_completion_average),
+        campaignCompletion=_campaign_percent(inputs.campaign_assignments),
         featureAdoption=feature_adoption_score(inputs.features_enabled, inputs.features_used),
         supportTickets=support_ticket_score(
             inputs.ticket_count if inputs.tracks_support_tickets else None, inputs.baseline_tickets
@@ -143,16 +166,16 @@ def weighted_overall(components: ComponentScores, profile: ScoringProfile) -> He
         weighed = {name: profile.neutral_score if score is None else score for name, score in scores.items()}
     else:
         weighed = {name: score for name, score in scores.items() if score is not None}
-    weight_of = profile.fractions
-    total_weight = sum((weight_of[name] for name in weighed), Fraction(0))
-    if total_weight == 0:
+    units = profile.weight_units
+    total_units = sum(units[name] for name in weighed)
+    if total_units == 0:
         raise ValueError("every component with data has weight 0; nothing to weigh")
-    contributions = {name: score * weight_of[name] / total_weight for name, score in weighed.items()}
     return HealthScore(
-        overall=round_half_up(sum(contributions.values(), Fraction(0))),
+        overall=rounded_ratio(sum(score * units[name] for name, score in weighed.items()), total_units),
         components=components,
-        contributions=contributions,
         missing=missing,
+        weighed=weighed,
+        weight_units=units,
     )
 
 
