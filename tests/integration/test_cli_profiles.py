@@ -26,7 +26,7 @@ def test_apply_then_list_show_and_preview(
     assert [(p["profileId"], p["version"]) for p in listed["items"]] == [("default", 1), ("enterprise", 2)]
     assert main(["profiles", "show", "enterprise"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["segment"] == {"minUsers": 50, "maxUsers": None, "tenantAgeDaysBelow": None, "organizationIds": None}
+    assert shown["segment"] == {"minUsers": 50}
     assert main(["profiles", "show", "nope"]) == 1
     assert "no active profile nope" in capsys.readouterr().out
 

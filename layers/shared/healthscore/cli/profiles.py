@@ -79,7 +79,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'profile':<24} {'version':>7} {'priority':>8}  {'missingData':<11}  segment")
     for p in listed.items:
-        segment = json.dumps(p.segment.model_dump(mode="json", by_alias=True, exclude_none=True)) or "{}"
+        segment = json.dumps(p.segment.model_dump(mode="json", by_alias=True, exclude_none=True))
         print(f"{p.profile_id:<24} {p.version:>7} {p.priority:>8}  {p.missing_data:<11}  {segment}")
     return 0
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field, field_serializer
 
-from healthscore.core.profiles import ScoringProfile
+from healthscore.core.profiles import ScoringProfile, Segment
 from healthscore.core.scoring import RiskLevel
 from healthscore.core.weights import Component, Weights
 from healthscore.models.api import ApiModel
@@ -18,6 +19,11 @@ class ProfileOut(ScoringProfile):
     @field_serializer("weights")
     def _numbers(self, weights: Weights) -> dict[Component, float]:
         return {name: float(value) for name, value in weights.of().items()}
+
+    @field_serializer("segment")
+    def _given_keys(self, segment: Segment) -> dict[str, Any]:
+        """Only the keys the segment holds: `{}` is everyone."""
+        return segment.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 class ProfileList(ApiModel):
