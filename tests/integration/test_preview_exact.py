@@ -18,9 +18,9 @@ from pipeline_support import message_body, sqs_event
 
 from healthscore.core import scoring
 from healthscore.core.profiles import ProfileDocument, new_version
-from healthscore.core.stored_inputs import usage_inputs
 from healthscore.dal import profiles
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.latest_inputs import latest_inputs
 from healthscore.demo.load import seed_fleet
 from healthscore.logic.active_profiles import load_active_profiles
 from healthscore.logic.preview import preview
@@ -105,15 +105,17 @@ def test_every_stored_score_is_reproducible_from_its_inputs_and_profile_version(
     profiles.save_profile(conn, "onboarding", ProfileDocument.model_validate(document), "test")
     score_fleet(conn, "run-1")
     rows = conn.execute(
-        "SELECT overall_score, previous_score, trend, risk_level, inputs, explanation, profile_id, profile_version"
-        " FROM tenant_health_scores"
+        "SELECT organization_id, overall_score, previous_score, trend, risk_level, explanation, profile_id,"
+        " profile_version FROM tenant_health_scores"
     ).fetchall()
     assert {row["profile_id"] for row in rows} == {"default", "onboarding"}
+    stored_inputs = {latest.organization_id: latest.inputs for latest in latest_inputs(conn)}  # one day scored
+    assert set(stored_inputs) == {row["organization_id"] for row in rows}
     for row in rows:
         version = profiles.profile_version(conn, row["profile_id"], row["profile_version"])
         assert version is not None
         assert row["explanation"]["profile"] == version.rules()
-        again = scoring.evaluate(usage_inputs(row["inputs"]), row["previous_score"], version)
+        again = scoring.evaluate(stored_inputs[row["organization_id"]], row["previous_score"], version)
         assert (again.score.overall, again.trend, again.risk_level) == (
             row["overall_score"],
             row["trend"],

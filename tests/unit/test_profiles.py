@@ -26,8 +26,15 @@ from healthscore.core.profiles import (
     default_profile,
     new_version,
 )
-from healthscore.core.scoring import ComponentScores, evaluate, risk_level, round_half_up, trend, weighted_overall
-from healthscore.core.stored_inputs import usage_inputs
+from healthscore.core.scoring import (
+    ComponentScores,
+    UsageInputs,
+    evaluate,
+    risk_level,
+    round_half_up,
+    trend,
+    weighted_overall,
+)
 from healthscore.core.weights import COMPONENTS, HealthWeights
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -224,19 +231,17 @@ def test_trend_and_risk_use_the_profile_thresholds() -> None:
 
 
 def test_evaluate_is_score_then_trend_then_risk() -> None:
-    inputs = usage_inputs(
-        {
-            "totalUsers": 10,
-            "activeUsers": 7,
-            "casesClosed": 4,
-            "casesOnTime": 1,
-            "campaignsCompleted": 0,
-            "campaignAssignments": [],
-            "featuresEnabled": 4,
-            "featuresUsed": 1,
-            "tracksSupportTickets": True,
-            "ticketCount": 0,
-        }
+    inputs = UsageInputs(
+        total_users=10,
+        active_users=7,
+        cases_closed=4,
+        cases_on_time=1,
+        campaigns_completed=0,
+        campaign_assignments=(),
+        features_enabled=4,
+        features_used=1,
+        tracks_support_tickets=True,
+        ticket_count=0,
     )
     result = evaluate(inputs, 80, profile())
     # login 100, case 25, feature 25, tickets 100: (30 + 6.25 + 3.75 + 10) / 0.8 = 62.5 -> 63

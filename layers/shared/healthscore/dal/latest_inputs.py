@@ -1,17 +1,34 @@
 """Each active tenant's latest stored score with the inputs it was computed from, in one query.
 
-What the what-if preview re-scores: per tenant one backward scan of the scores' primary key.
+What the what-if preview re-scores: per tenant one backward scan of the scores' primary key. The
+inputs document's fields are read out in SQL (numbers as columns): decoding 10,000 JSON documents
+in Python would cost more than the query.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from healthscore.core.scoring import UsageInputs
 from healthscore.dal.connection import DbConnection
 
 LATEST_INPUTS_SQL = """
 SELECT o.id AS organization_id, o.name AS organization_name, o.created_at,
-       s.overall_score, s.previous_score, s.risk_level, s.as_of, s.inputs
+       s.overall_score, s.previous_score, s.risk_level, s.as_of,
+       (s.inputs->>'totalUsers')::int AS total_users,
+       (s.inputs->>'activeUsers')::int AS active_users,
+       (s.inputs->>'casesClosed')::int AS cases_closed,
+       (s.inputs->>'casesOnTime')::int AS cases_on_time,
+       (s.inputs->>'campaignsCompleted')::int AS campaigns_completed,
+       (s.inputs->'campaignAssignments')::text AS campaign_assignments,
+       (s.inputs->>'featuresEnabled')::int AS features_enabled,
+       (s.inputs->>'featuresUsed')::int AS features_used,
+       (s.inputs->>'tracksSupportTickets')::bool AS tracks_support_tickets,
+       (s.inputs->>'ticketCount')::int AS ticket_count
 FROM organizations o
 CROSS JOIN LATERAL (
     SELECT t.overall_score, t.previous_score, t.risk_level, t.as_of, t.inputs
@@ -22,8 +39,47 @@ CROSS JOIN LATERAL (
 ) s
 WHERE o.status = 'ACTIVE'
 """
+NO_CAMPAIGNS = "[]"
 
 
-def latest_inputs(conn: DbConnection) -> list[dict[str, Any]]:
-    """organization_id, organization_name, created_at, overall_score, previous_score, risk_level, as_of, inputs."""
-    return conn.execute(LATEST_INPUTS_SQL).fetchall()
+@dataclass(frozen=True)
+class LatestInputs:
+    organization_id: UUID
+    organization_name: str
+    created_at: datetime | None
+    overall_score: int
+    previous_score: int | None
+    risk_level: str
+    as_of: datetime
+    inputs: UsageInputs
+
+
+def latest_inputs(conn: DbConnection) -> list[LatestInputs]:
+    return [_latest(row) for row in conn.execute(LATEST_INPUTS_SQL).fetchall()]
+
+
+def _latest(row: dict[str, Any]) -> LatestInputs:
+    tracked = row["tracks_support_tickets"]
+    pairs = row["campaign_assignments"]
+    inputs = UsageInputs(
+        total_users=row["total_users"],
+        active_users=row["active_users"],
+        cases_closed=row["cases_closed"],
+        cases_on_time=row["cases_on_time"],
+        campaigns_completed=row["campaigns_completed"],
+        campaign_assignments=() if pairs == NO_CAMPAIGNS else tuple((d, t) for d, t in json.loads(pairs)),
+        features_enabled=row["features_enabled"],
+        features_used=row["features_used"],
+        tracks_support_tickets=tracked,
+        ticket_count=row["ticket_count"] if tracked else None,
+    )
+    return LatestInputs(
+        row["organization_id"],
+        row["organization_name"],
+        row["created_at"],
+        row["overall_score"],
+        row["previous_score"],
+        row["risk_level"],
+        row["as_of"],
+        inputs,
+    )

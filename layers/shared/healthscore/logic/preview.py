@@ -16,7 +16,6 @@ from uuid import UUID
 from healthscore.core import scoring
 from healthscore.core.profile_matching import ProfileSet, TenantFacts
 from healthscore.core.profiles import ScoringProfile
-from healthscore.core.stored_inputs import usage_inputs
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_inputs import latest_inputs
 
@@ -48,17 +47,16 @@ def preview(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -
     scored: list[Mover] = []
     tenants = changed = 0
     for row in latest_inputs(conn):
-        inputs = usage_inputs(row["inputs"])
-        facts = TenantFacts(row["organization_id"], inputs.total_users, row["created_at"])
-        if profiles.profile_for(facts, row["as_of"]).profile_id != candidate.profile_id:
+        facts = TenantFacts(row.organization_id, row.inputs.total_users, row.created_at)
+        if profiles.profile_for(facts, row.as_of).profile_id != candidate.profile_id:
             continue
-        evaluation = scoring.evaluate(inputs, row["previous_score"], candidate)
+        evaluation = scoring.evaluate(row.inputs, row.previous_score, candidate)
         tenants += 1
-        score_from, score_to = row["overall_score"], evaluation.score.overall
-        risk_from, risk_to = row["risk_level"], evaluation.risk_level
+        score_from, score_to = row.overall_score, evaluation.score.overall
+        risk_from, risk_to = row.risk_level, evaluation.risk_level
         transitions[risk_from][risk_to] += 1
         changed += score_from != score_to
-        scored.append(Mover(row["organization_id"], row["organization_name"], score_from, score_to, risk_from, risk_to))
+        scored.append(Mover(row.organization_id, row.organization_name, score_from, score_to, risk_from, risk_to))
     moved = [m for m in scored if m.score_from != m.score_to or m.risk_from != m.risk_to]
     moved.sort(key=lambda m: (-abs(m.score_to - m.score_from), m.risk_from == m.risk_to, str(m.organization_id)))
     return Preview(
