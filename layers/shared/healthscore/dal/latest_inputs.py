@@ -7,7 +7,6 @@ in Python would cost more than the query.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from uuid import UUID
 
 from healthscore.core.scoring import UsageInputs
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.usage import usage_inputs
 
 LATEST_INPUTS_SQL = """
 SELECT o.id AS organization_id, o.name AS organization_name, o.created_at,
@@ -24,7 +24,10 @@ SELECT o.id AS organization_id, o.name AS organization_name, o.created_at,
        (s.inputs->>'casesClosed')::int AS cases_closed,
        (s.inputs->>'casesOnTime')::int AS cases_on_time,
        (s.inputs->>'campaignsCompleted')::int AS campaigns_completed,
-       (s.inputs->'campaignAssignments')::text AS campaign_assignments,
+       ARRAY(SELECT (pair->>0)::int FROM jsonb_array_elements(s.inputs->'campaignAssignments') pair)
+           AS completed_assignments,
+       ARRAY(SELECT (pair->>1)::int FROM jsonb_array_elements(s.inputs->'campaignAssignments') pair)
+           AS total_assignments,
        (s.inputs->>'featuresEnabled')::int AS features_enabled,
        (s.inputs->>'featuresUsed')::int AS features_used,
        (s.inputs->>'tracksSupportTickets')::bool AS tracks_support_tickets,
@@ -39,7 +42,6 @@ CROSS JOIN LATERAL (
 ) s
 WHERE o.status = 'ACTIVE'
 """
-NO_CAMPAIGNS = "[]"
 
 
 @dataclass(frozen=True)
@@ -59,20 +61,6 @@ def latest_inputs(conn: DbConnection) -> list[LatestInputs]:
 
 
 def _latest(row: dict[str, Any]) -> LatestInputs:
-    tracked = row["tracks_support_tickets"]
-    pairs = row["campaign_assignments"]
-    inputs = UsageInputs(
-        total_users=row["total_users"],
-        active_users=row["active_users"],
-        cases_closed=row["cases_closed"],
-        cases_on_time=row["cases_on_time"],
-        campaigns_completed=row["campaigns_completed"],
-        campaign_assignments=() if pairs == NO_CAMPAIGNS else tuple((d, t) for d, t in json.loads(pairs)),
-        features_enabled=row["features_enabled"],
-        features_used=row["features_used"],
-        tracks_support_tickets=tracked,
-        ticket_count=row["ticket_count"] if tracked else None,
-    )
     return LatestInputs(
         row["organization_id"],
         row["organization_name"],
@@ -81,5 +69,5 @@ def _latest(row: dict[str, Any]) -> LatestInputs:
         row["previous_score"],
         row["risk_level"],
         row["as_of"],
-        inputs,
+        usage_inputs(row),
     )

@@ -76,8 +76,13 @@ def fetch_usage(conn: DbConnection, organization_ids: list[UUID], as_of: datetim
 
 
 def _tenant_usage(row: dict[str, Any]) -> TenantUsage:
+    return TenantUsage(row["id"], row["name"], row["status"], usage_inputs(row), row["created_at"])
+
+
+def usage_inputs(row: dict[str, Any]) -> UsageInputs:
+    """A row of USAGE_INPUTS_SQL's input columns (or of a stored inputs document read out the same way)."""
     tracked = row["tracks_support_tickets"]
-    inputs = UsageInputs(
+    return UsageInputs(
         total_users=row["total_users"],
         active_users=row["active_users"],
         cases_closed=row["cases_closed"],
@@ -91,4 +96,3 @@ def _tenant_usage(row: dict[str, Any]) -> TenantUsage:
         tracks_support_tickets=tracked,
         ticket_count=row["ticket_count"] if tracked else None,
     )
-    return TenantUsage(row["id"], row["name"], row["status"], inputs, row["created_at"])
