@@ -1,4 +1,4 @@
-"""Which profile scores a tenant (DESIGN.md section 11). Pure.
+"""Which profile scores a tenant (docs/scoring.md, "Profiles and overrides"). Pure.
 
 The matching profile of lowest `priority` wins, ties going to the smaller `profileId`;
 `default` matches everyone and is tried last.

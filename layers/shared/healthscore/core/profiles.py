@@ -1,4 +1,4 @@
-"""Scoring profiles: the rules one segment of tenants is scored by (DESIGN.md section 11). Pure.
+"""Scoring profiles: the rules one segment of tenants is scored by (docs/scoring.md, "Profiles and overrides"). Pure.
 
 A profile carries the weights, what to do with a component without data, the risk
 thresholds and the trend threshold. Section 4's formulas are the `default` profile.

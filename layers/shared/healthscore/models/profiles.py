@@ -1,4 +1,4 @@
-"""The profile routes' bodies (DESIGN.md section 11): JSON in camelCase."""
+"""The profile routes' bodies (docs/scoring.md, "Profiles and overrides"): JSON in camelCase."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- Scoring profiles (DESIGN.md section 11): a profile names its active version; versions are
+-- Scoring profiles (docs/scoring.md, "Profiles and overrides"): a profile names its active version; versions are
 -- immutable, so every stored score (profile_id, profile_version) can be reproduced.
 CREATE TABLE scoring_profiles (
     profile_id text PRIMARY KEY CHECK (profile_id ~ '^[a-z0-9-]{1,64}$'),
