@@ -22,6 +22,8 @@ from uuid import UUID
 from benchlib import BENCH_AS_OF, active_ids, batches_of, bench_database, parser, print_table, summary_ms
 
 from healthscore.bench.scorer_run import protocol_counts
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import UsageInputs, health_score
 from healthscore.core.weights import HEALTH_WEIGHTS, Component, HealthWeights
 from healthscore.dal.connection import DbConnection
@@ -32,15 +34,16 @@ from healthscore.logic.tenant_requests import TenantRequest
 BATCH_SIZE = 10  # SendMessageBatch's size, the smallest batch the scorer gets
 SET_RUN_ID = "bench-set-based"
 SINGLE_RUN_ID = "bench-per-tenant"
+PROFILES = ProfileSet([default_profile()])  # section 4: what the scorer uses on a fresh database
 
 
 def set_based(conn: DbConnection, batch: list[UUID], run_id: str = SET_RUN_ID) -> None:
-    score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id) for org_id in batch], HEALTH_WEIGHTS)
+    score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id) for org_id in batch], PROFILES)
 
 
 def per_tenant(conn: DbConnection, batch: list[UUID], run_id: str = SINGLE_RUN_ID) -> None:
     for org_id in batch:
-        score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id)], HEALTH_WEIGHTS)
+        score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id)], PROFILES)
 
 
 # ----------------------------------------------------------------------------- float reimplementation
@@ -80,10 +83,11 @@ def arithmetic(conn: DbConnection, weights: HealthWeights, budget_seconds: float
     ids = active_ids(conn)
     inputs = [t.inputs for t in fetch_usage(conn, ids, BENCH_AS_OF).values() if t.inputs.total_users]
     float_weights = {name: float(value) for name, value in weights.of().items()}
-    disagree = sum(health_score(i, weights).overall != float_overall(i, float_weights) for i in inputs)
-    probe = time_per_call(lambda i: health_score(i, weights), inputs, 1)
+    profile = default_profile(weights)
+    disagree = sum(health_score(i, profile).overall != float_overall(i, float_weights) for i in inputs)
+    probe = time_per_call(lambda i: health_score(i, profile), inputs, 1)
     rounds = max(1, int(budget_seconds / 2 / (probe * len(inputs))))
-    exact = time_per_call(lambda i: health_score(i, weights), inputs, rounds)
+    exact = time_per_call(lambda i: health_score(i, profile), inputs, rounds)
     binary = time_per_call(lambda i: float_overall(i, float_weights), inputs, rounds)
     return exact, binary, len(inputs), disagree
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.organizations import active_organization_pages
 from healthscore.demo.load import seed_fleet
@@ -27,5 +28,5 @@ def seed_scored_fleet(conn: DbConnection, tenants: int, as_of: datetime, seed: i
         for start in range(0, len(active), PAGE):
             requests = [TenantRequest(org_id, day, f"seed-{day:%Y%m%d}") for org_id in active[start : start + PAGE]]
             record_metrics(conn, requests)
-            score_tenants(conn, requests, HEALTH_WEIGHTS)
+            score_tenants(conn, requests, ProfileSet([default_profile()]))
     return active

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthscore import tracing
 from healthscore.config import get_settings
+from healthscore.logic.active_profiles import ProfileCache, configured_health_weights
 from healthscore.logic.scoring_batch import BatchSettings, work_batch
 
 logger = Logger()
@@ -21,7 +22,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 _settings = get_settings()
 batch_settings = BatchSettings(
-    weights=_settings.health_weights,
+    # HEALTH_WEIGHTS seeds the default profile the first time; where set and different later, it is reported.
+    profiles=ProfileCache(configured_health_weights(_settings)),
     dead_letter_queue_url=_settings.required("DEAD_LETTER_QUEUE_URL"),
     risk_event_bus_name=_settings.risk_event_bus_name,
 )

@@ -18,7 +18,8 @@ from factories import add_feature, add_org, add_tickets, add_users
 from handlers import lambda_context, load_handler
 
 from healthscore.api.routes import IAM_PREFIX, JWT_PREFIX
-from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.record_metrics import record_metrics
 from healthscore.logic.score_tenants import score_tenants
@@ -41,6 +42,7 @@ def api_event(
     query: dict[str, Any] | None = None,
     roles: str | None = "CLIENT_SUCCESS",
     iam_arn: str | None = None,
+    body: Any = None,
 ) -> dict[str, Any]:
     """The v2 event of `route` (e.g. "GET /scores/{organizationId}", after the prefix).
 
@@ -61,6 +63,9 @@ def api_event(
         event["queryStringParameters"] = {name: str(value) for name, value in query.items()}
     if path:
         event["pathParameters"] = {name: str(value) for name, value in path.items()}
+    if body is not None:
+        event.update(body=json.dumps(body), isBase64Encoded=False)
+        event.setdefault("headers", {})["content-type"] = "application/json"
     if iam_arn:
         context["authorizer"]["iam"]["userArn"] = iam_arn
     elif roles is None:
@@ -78,7 +83,7 @@ def _handler() -> Any:
 def call_api(event: dict[str, Any]) -> tuple[int, Any]:
     """Invoke the real functions/api/app.py handler; (status, parsed JSON body)."""
     response = _handler()(event, CONTEXT)
-    return response["statusCode"], json.loads(response["body"])
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
 def request(route: str, **kwargs: Any) -> tuple[int, Any]:
@@ -111,5 +116,5 @@ def add_scored_tenants(conn: DbConnection, count: int) -> list[UUID]:
 
 def _score_and_record(conn: DbConnection, ids: list[UUID], as_of: datetime) -> None:
     requests = [TenantRequest(org_id, as_of, f"run-{as_of:%Y%m%d}") for org_id in ids]
-    score_tenants(conn, requests, HEALTH_WEIGHTS)
+    score_tenants(conn, requests, ProfileSet([default_profile()]))
     record_metrics(conn, requests)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from healthscore.cli.main import main
-from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.dal import runs
 from healthscore.dal.connection import DbConnection
 from healthscore.demo.fleet import RECORDED_DAYS
@@ -72,7 +73,7 @@ def test_scoring_the_recorded_days_first_gives_the_first_night_trends_and_newly_
     now = datetime.now(UTC)
     seed(now)
 
-    history = score_recorded_history(conn, HEALTH_WEIGHTS)
+    history = score_recorded_history(conn, ProfileSet([default_profile()]))
     assert history.days == RECORDED_DAYS
     assert history.scores > 0
     assert count(conn, "SELECT count(DISTINCT score_date) AS n FROM tenant_health_scores") == RECORDED_DAYS
@@ -82,12 +83,14 @@ def test_scoring_the_recorded_days_first_gives_the_first_night_trends_and_newly_
         == 0
     )
     assert count(conn, "SELECT count(*) AS n FROM tenant_health_scores WHERE trend <> 'STABLE'") > 0
-    assert score_recorded_history(conn, HEALTH_WEIGHTS).days == 0  # nothing left to score
+    assert score_recorded_history(conn, ProfileSet([default_profile()])).days == 0  # nothing left to score
 
     # Tonight's jobs, as the nightly run does them: the day moves on from yesterday's score.
     ids = [row["id"] for row in conn.execute("SELECT id FROM organizations WHERE status = 'ACTIVE'")]
     record_metrics(conn, [TenantRequest(org_id, now, "record-tonight") for org_id in ids])
-    score_tenants(conn, [TenantRequest(org_id, now, "score-tonight") for org_id in ids], HEALTH_WEIGHTS)
+    score_tenants(
+        conn, [TenantRequest(org_id, now, "score-tonight") for org_id in ids], ProfileSet([default_profile()])
+    )
     tonight = conn.execute("SELECT * FROM tenant_health_scores WHERE run_id = 'score-tonight'").fetchall()
     assert all(row["previous_score"] is not None for row in tonight)  # every tenant has yesterday's score
     [mover, *_] = runs.biggest_movers(conn, "score-tonight", 10)

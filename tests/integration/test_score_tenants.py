@@ -13,6 +13,8 @@ from uuid import UUID
 import pytest
 from factories import add_campaign, add_case, add_feature, add_org, add_score, add_tickets, add_users
 
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.core.weights import HEALTH_WEIGHTS, HealthWeights
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.score_tenants import score_tenants
@@ -40,7 +42,8 @@ def score(
     run_id: str = RUN,
     weights: HealthWeights = HEALTH_WEIGHTS,
 ) -> list[TenantOutcome]:
-    return score_tenants(conn, [TenantRequest(org_id, as_of, run_id) for org_id in org_ids], weights)
+    profiles = ProfileSet([default_profile(weights)])
+    return score_tenants(conn, [TenantRequest(org_id, as_of, run_id) for org_id in org_ids], profiles)
 
 
 def stored(conn: DbConnection, org_id: UUID) -> list[dict[str, Any]]:

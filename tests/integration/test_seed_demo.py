@@ -9,8 +9,8 @@ import pytest
 from psycopg import sql
 
 from healthscore.cli.main import main
+from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import health_score, risk_level
-from healthscore.core.weights import HEALTH_WEIGHTS
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import fetch_usage
 from healthscore.demo.fleet import profile_counts
@@ -121,7 +121,7 @@ def test_scored_fleet_shows_every_risk_level(conn: DbConnection) -> None:
     ids = [row["id"] for row in conn.execute("SELECT id FROM organizations WHERE status = 'ACTIVE'")]
     usage = fetch_usage(conn, ids, AS_OF_TIME)
     scored = [tenant for tenant in usage.values() if tenant.inputs.total_users > 0]
-    risks = {risk_level(health_score(tenant.inputs, HEALTH_WEIGHTS).overall, "STABLE") for tenant in scored}
+    risks = {risk_level(health_score(tenant.inputs, default_profile()).overall, "STABLE") for tenant in scored}
     assert risks == {"LOW", "MEDIUM", "HIGH"}
 
 

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthscore.core.metrics import change_pct, daily_metrics
+from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import (
     ComponentScores,
     RiskLevel,
@@ -236,7 +237,7 @@ def test_round_half_up_matches_decimal_round_half_up(numerator: int, denominator
 
 
 def test_components_weighing_exactly_58_5_round_to_59() -> None:
-    result = weighted_overall(components(88, 43, 14, 57, 100), HEALTH_WEIGHTS)
+    result = weighted_overall(components(88, 43, 14, 57, 100), default_profile(HEALTH_WEIGHTS))
     assert sum(result.contributions.values()) == Fraction(117, 2)
     assert result.overall == 59
     # binary floating point lands just below .5 and would store 58
@@ -250,7 +251,7 @@ def test_float_arithmetic_gets_some_of_a_grid_wrong_where_the_core_matches_the_e
     for login, case, campaign, feature in itertools.product(range(0, 101, 9), range(0, 101, 7), (14, 57), (43, 57)):
         scores = components(login, case, campaign, feature, 100)
         exact = ref_overall(scores.of(), HEALTH_WEIGHTS)
-        assert weighted_overall(scores, HEALTH_WEIGHTS).overall == exact
+        assert weighted_overall(scores, default_profile(HEALTH_WEIGHTS)).overall == exact
         float_wrong += float_overall(scores.of(), HEALTH_WEIGHTS) != exact
         checked += 1
     assert checked == 12 * 15 * 4
@@ -272,9 +273,9 @@ def test_weighted_overall_matches_the_decimal_reference(
     w = health_weights.of()
     if sum(w[name] for name, value in scores.of().items() if value is not None) == 0:
         with pytest.raises(ValueError, match="weight 0"):
-            weighted_overall(scores, health_weights)
+            weighted_overall(scores, default_profile(health_weights))
         return
-    result = weighted_overall(scores, health_weights)
+    result = weighted_overall(scores, default_profile(health_weights))
     assert result.overall == ref_overall(scores.of(), health_weights)
     assert 0 <= result.overall <= 100
     assert min(present) <= result.overall <= max(present)  # a weighted average of the present scores
@@ -293,9 +294,9 @@ def test_health_score_matches_the_decimal_reference(inputs: UsageInputs, health_
     w = health_weights.of()
     if sum(w[name] for name, value in expected.items() if value is not None) == 0:
         with pytest.raises(ValueError, match="weight 0"):
-            health_score(inputs, health_weights)
+            health_score(inputs, default_profile(health_weights))
         return
-    result = health_score(inputs, health_weights)
+    result = health_score(inputs, default_profile(health_weights))
     assert result.components.of() == expected
     assert result.overall == ref_overall(expected, health_weights)
 
@@ -303,7 +304,7 @@ def test_health_score_matches_the_decimal_reference(inputs: UsageInputs, health_
 @settings(max_examples=KEY_EXAMPLES)
 @given(usage_inputs())
 def test_every_component_and_the_overall_are_within_0_and_100(inputs: UsageInputs) -> None:
-    result = health_score(inputs, HEALTH_WEIGHTS)
+    result = health_score(inputs, default_profile(HEALTH_WEIGHTS))
     for name, value in result.components.of().items():
         assert value is None or 0 <= value <= 100, name
     assert 0 <= result.overall <= 100
@@ -480,7 +481,7 @@ def test_untracked_support_tickets_score_100_whatever_the_count() -> None:
 def test_renormalization_over_the_components_with_data(
     scores: ComponentScores, overall: int, missing: tuple[Component, ...]
 ) -> None:
-    result = weighted_overall(scores, HEALTH_WEIGHTS)
+    result = weighted_overall(scores, default_profile(HEALTH_WEIGHTS))
     assert result.overall == overall
     assert result.missing == missing
     assert not set(missing) & set(result.contributions)
@@ -492,7 +493,7 @@ def test_renormalization_over_the_components_with_data(
 
 
 def test_a_component_with_no_data_is_none_and_named_missing() -> None:
-    result = health_score(usage(total_users=20, active_users=14, ticket_count=1), HEALTH_WEIGHTS)
+    result = health_score(usage(total_users=20, active_users=14, ticket_count=1), default_profile(HEALTH_WEIGHTS))
     assert result.components == components(100, None, None, None, 100)
     assert result.missing == ("caseResolution", "campaignCompletion", "featureAdoption")
     assert result.overall == 100
@@ -500,10 +501,10 @@ def test_a_component_with_no_data_is_none_and_named_missing() -> None:
 
 def test_custom_weights_are_used() -> None:
     scores = components(88, 43, 14, 57, 100)
-    assert weighted_overall(scores, weights("1", "0", "0", "0", "0")).overall == 88
-    assert weighted_overall(scores, weights("0.5", "0", "0", "0", "0.5")).overall == 94
+    assert weighted_overall(scores, default_profile(weights("1", "0", "0", "0", "0"))).overall == 88
+    assert weighted_overall(scores, default_profile(weights("0.5", "0", "0", "0", "0.5"))).overall == 94
     # a zero-weight component with data is still present (not missing) and contributes 0 points
-    result = weighted_overall(scores, weights("0.5", "0.5", "0", "0", "0"))
+    result = weighted_overall(scores, default_profile(weights("0.5", "0.5", "0", "0", "0")))
     assert result.overall == round_half_up(Fraction(131, 2))  # 65.5 -> 66
     assert result.contributions["campaignCompletion"] == 0
     assert result.missing == ()

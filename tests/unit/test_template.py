@@ -42,6 +42,10 @@ OPERATIONS = {
     ("GET", "/adoption/{organizationId}"),
     ("POST", "/calculate-all"),
     ("GET", "/runs/{runId}"),
+    ("GET", "/profiles"),
+    ("PUT", "/profiles/{profileId}"),
+    ("DELETE", "/profiles/{profileId}"),
+    ("POST", "/profiles/{profileId}/preview"),
 }
 DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
 

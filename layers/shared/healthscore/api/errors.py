@@ -20,7 +20,15 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from healthscore.api import roles
-from healthscore.api.problems import BadParameterError, NotAuthenticatedError, NotAuthorizedError, ResourceNotFoundError
+from healthscore.api.problems import (
+    BadParameterError,
+    ConflictError,
+    InvalidBodyError,
+    NotAuthenticatedError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+)
+from healthscore.api.routes import route_roles
 from healthscore.logic.run_guard import RunInProgressError
 from healthscore.models.api import ErrorBody, FieldError, RunInProgress
 
@@ -31,6 +39,8 @@ PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
     NotAuthorizedError: HTTPStatus.FORBIDDEN,
     ResourceNotFoundError: HTTPStatus.NOT_FOUND,
     BadParameterError: HTTPStatus.BAD_REQUEST,
+    ConflictError: HTTPStatus.CONFLICT,
+    InvalidBodyError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 # Seconds a client should wait after a 503: a restart or failover of the database takes about this long.
 RETRY_AFTER_SECONDS: Final = 5
@@ -49,6 +59,8 @@ def problem_response(problem: Exception) -> Response:
     errors = None
     if isinstance(problem, BadParameterError):
         errors = [FieldError(field=problem.field, location="query", message=problem.problem, type="value_error")]
+    if isinstance(problem, InvalidBodyError):
+        errors = [FieldError(field=problem.field, location="body", message=problem.problem, type="value_error")]
     return error_response(PROBLEM_STATUS[type(problem)], ErrorBody(message=str(problem), errors=errors))
 
 
@@ -89,7 +101,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         # Powertools validates parameters before any route middleware runs: check the caller
         # first, so one without credentials or role learns nothing about the parameters.
         try:
-            roles.authorize(app.current_event, roles.API_ROLES)
+            roles.authorize(app.current_event, route_roles(app.current_event.raw_event.get("routeKey")))
         except (NotAuthenticatedError, NotAuthorizedError) as denied:
             return problem_response(denied)
         return validation_response(exc)

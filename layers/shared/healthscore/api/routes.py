@@ -15,12 +15,13 @@ from typing import Annotated, Any, Final, get_type_hints
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from healthscore.api import service
-from healthscore.api.roles import ADMIN_ROLES, API_ROLES, require_roles
+from healthscore.api import profile_service, service
+from healthscore.api.roles import ADMIN_ROLES, API_ROLES, caller, require_roles
 from healthscore.config import Role
 from healthscore.core.metrics import MetricType
+from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
 from healthscore.core.scoring import RiskLevel, Trend
 from healthscore.dal.connection import get_connection
 from healthscore.dal.scores import ScoreFilters
@@ -38,6 +39,7 @@ from healthscore.models.api import (
     SortBy,
     SortOrder,
 )
+from healthscore.models.profiles import ProfileList, ProfileOut, ProfilePreview
 
 JWT_PREFIX: Final = "/api/v1/internal/client-health"
 IAM_PREFIX: Final = "/iam/api/v1/internal/client-health"
@@ -48,7 +50,8 @@ ERROR_RESPONSES: Final = {
     HTTPStatus.BAD_REQUEST: "A parameter that cannot be used (named in the message)",
     HTTPStatus.UNAUTHORIZED: "No credentials",
     HTTPStatus.FORBIDDEN: "The caller lacks the role",
-    HTTPStatus.NOT_FOUND: "Unknown organization or run, or nothing scored yet",
+    HTTPStatus.NOT_FOUND: "Unknown organization, run or profile, or nothing scored yet",
+    HTTPStatus.CONFLICT: "Not possible in the resource's current state (e.g. deleting the default profile)",
     HTTPStatus.UNPROCESSABLE_ENTITY: "A parameter failed validation (named in the message)",
     HTTPStatus.INTERNAL_SERVER_ERROR: "Unexpected error; quote the correlationId",
     HTTPStatus.SERVICE_UNAVAILABLE: "The database is unavailable for now; retry after Retry-After seconds",
@@ -56,6 +59,10 @@ ERROR_RESPONSES: Final = {
 
 OrganizationId = Annotated[UUID, Path(alias="organizationId", description="The organization's id (a UUID)")]
 Days = Annotated[int, Query(ge=1, le=365, description="How many days back, today included")]
+ProfileId = Annotated[
+    str, Path(alias="profileId", pattern=PROFILE_ID_PATTERN, description="The profile's id, a slug: ^[a-z0-9-]{1,64}$")
+]
+ProfileBody = Annotated[ProfileDocument, Body(description="A profile without profileId and version")]
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,48 @@ def get_run(run_id: Annotated[str, Path(alias="runId", max_length=128)]) -> RunP
     return service.run_progress(get_connection(), run_id)
 
 
+@route("GET", "/profiles", "The active version of every scoring profile")
+def list_profiles() -> ProfileList:
+    return profile_service.list_profiles(get_connection())
+
+
+@route("PUT", "/profiles/{profileId}", "Save a scoring profile as its new version (PLATFORM_ADMIN)", roles=ADMIN_ROLES)
+def put_profile(profile_id: ProfileId, document: ProfileBody) -> ProfileOut:
+    return profile_service.save_profile(get_connection(), profile_id, document, _caller_subject())
+
+
+@route(
+    "DELETE",
+    "/profiles/{profileId}",
+    "Stop a scoring profile scoring (PLATFORM_ADMIN; not the default)",
+    roles=ADMIN_ROLES,
+    status_code=HTTPStatus.NO_CONTENT,
+)
+def delete_profile(profile_id: ProfileId) -> None:
+    profile_service.delete_profile(get_connection(), profile_id)
+
+
+@route("POST", "/profiles/{profileId}/preview", "What a candidate profile would do to the fleet; nothing is written")
+def preview_profile(profile_id: ProfileId, document: ProfileBody) -> ProfilePreview:
+    return profile_service.preview_profile(get_connection(), profile_id, document)
+
+
+def _caller_subject() -> str:
+    """Who is calling (recorded with what they save); the role middleware has already admitted them."""
+    from healthscore.api.resolver import app  # the resolver imports these routes
+
+    return caller(app.current_event).subject
+
+
+def route_roles(route_key: str | None) -> frozenset[Role]:
+    """The roles the route of an API Gateway `routeKey` ("PUT /api/.../profiles/{profileId}") needs."""
+    for prefix in PREFIXES:
+        for spec in ROUTES:
+            if route_key == f"{spec.method} {prefix}{spec.path}":
+                return spec.roles
+    return API_ROLES
+
+
 def register_routes(app: APIGatewayHttpResolver) -> None:
     """Register every route under both prefixes, each behind its role check."""
     for prefix, (scheme, tag) in PREFIXES.items():
@@ -180,7 +229,11 @@ def _responses(spec: RouteSpec) -> dict[int, Any]:
     """The success body and every error body, for the OpenAPI document."""
     success = get_type_hints(spec.handler)["return"]
     return {
-        int(spec.status_code): _response(spec.status_code.phrase, success),
+        int(spec.status_code): (
+            {"description": spec.status_code.phrase}
+            if success is type(None)
+            else _response(spec.status_code.phrase, success)
+        ),
         **{int(status): _response(description, ErrorBody) for status, description in ERROR_RESPONSES.items()},
         **{int(status): _response(description, model) for status, (description, model) in spec.responses.items()},
     }

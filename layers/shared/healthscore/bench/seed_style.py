@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from healthscore.core.profile_matching import ProfileSet
+from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import UsageInputs
 from healthscore.core.weights import HealthWeights
 from healthscore.dal import scores
@@ -90,7 +92,8 @@ def score_one(conn: DbConnection, org_id: UUID, as_of: datetime, weights: Health
         ticket_count=tickets,
     )
     tenant = TenantUsage(org_id, org["name"], org["status"], inputs)
-    scores.upsert_scores(conn, [score_row(tenant, TenantRequest(org_id, as_of, RUN_ID), weights, previous)])
+    profiles = ProfileSet([default_profile(weights)])
+    scores.upsert_scores(conn, [score_row(tenant, TenantRequest(org_id, as_of, RUN_ID), profiles, previous)])
     return 9 + tracked
 
 

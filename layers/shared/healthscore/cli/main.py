@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 
-from healthscore.cli import api, bench, db, dlq, local, run, seed
+from healthscore.cli import api, bench, db, dlq, local, profiles, run, seed
 from healthscore.config import ConfigError
 
-COMMAND_GROUPS = (db, seed, run, dlq, local, api, bench)
+COMMAND_GROUPS = (db, seed, run, dlq, local, api, profiles, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

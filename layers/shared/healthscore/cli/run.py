@@ -20,6 +20,7 @@ from healthscore.local.pipeline import NIGHTLY_JOBS, JobResult, run_job
 from healthscore.local.progress import ProgressBar
 from healthscore.local.sqs_server import LocalQueues, start_local_sqs
 from healthscore.local.template_settings import queue_settings
+from healthscore.logic.active_profiles import configured_health_weights, load_active_profiles
 from healthscore.models.messages import Job
 
 DEFAULT_TENANTS = 500
@@ -113,7 +114,8 @@ def _ensure_fleet(conn: DbConnection, tenants: int | None) -> None:
 
 
 def _score_history(conn: DbConnection) -> None:
-    history = score_recorded_history(conn, get_settings().health_weights)
+    profiles = load_active_profiles(conn, configured_health_weights(get_settings()))
+    history = score_recorded_history(conn, profiles)
     if history.days:
         print(
             f"scored {history.days} recorded past days first ({history.scores:,} scores, in-process) "

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from healthscore.core.weights import COMPONENTS, Component, HealthWeights
+from healthscore.core.profiles import RiskThresholds, ScoringProfile
+from healthscore.core.weights import COMPONENTS, Component
 
 Trend = Literal["IMPROVING", "STABLE", "DECLINING"]
 RiskLevel = Literal["LOW", "MEDIUM", "HIGH"]
 
 FULL_LOGIN_RATE = Fraction(7, 10)  # 70% of users active in the window scores 100
 TREND_THRESHOLD = 5
+DEFAULT_RISK_THRESHOLDS = RiskThresholds()
 USERS_PER_NORMAL_TICKET = 10  # one ticket per ten users a month is normal
 POINTS_PLACES = 4  # contributions, in points, are stored and compared to 4 decimal places
 
@@ -68,50 +70,83 @@ class ComponentScores:
 class HealthScore:
     overall: int
     components: ComponentScores
-    # Each component's contribution to the overall, in points (score * renormalized weight).
-    contributions: dict[Component, Fraction]
-    missing: tuple[Component, ...]  # components with no data, left out of the weighting
+    missing: tuple[Component, ...]  # components with no data
+    # The scores weighed (a component without data at the profile's neutralScore when its missingData
+    # is `neutral`; left out when `renormalize`) and their weights, as integers over one denominator.
+    weighed: dict[Component, int]
+    weight_units: dict[Component, int]
+
+    @property
+    def contributions(self) -> dict[Component, Fraction]:
+        """Each weighed component's contribution to the overall, in points (score * renormalized weight)."""
+        total = sum(self.weight_units[name] for name in self.weighed)
+        return {name: Fraction(score * self.weight_units[name], total) for name, score in self.weighed.items()}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A tenant's score under a profile, with its trend and risk against the previous score."""
+
+    score: HealthScore
+    trend: Trend
+    risk_level: RiskLevel
+
+
+def rounded_ratio(numerator: int, denominator: int) -> int:
+    """round_half_up(numerator / denominator) for a positive denominator, in integers: floor((2n + d) / 2d)."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def round_half_up(value: Fraction) -> int:
     """floor(x + 0.5) on the exact value, like JavaScript's Math.round."""
-    return math.floor(value + Fraction(1, 2))
+    return rounded_ratio(value.numerator, value.denominator)
 
 
 def percent(ratio: Fraction) -> int:
     return round_half_up(ratio * 100)
 
 
+# The components' ratios are rounded in integer arithmetic: exact like Fraction, without its cost per tenant.
 def login_score(total_users: int, active_users: int) -> int | None:
     if total_users == 0:
         return None
-    return min(100, percent(Fraction(active_users, total_users) / FULL_LOGIN_RATE))
+    full = FULL_LOGIN_RATE
+    return min(100, rounded_ratio(active_users * 100 * full.denominator, total_users * full.numerator))
 
 
 def case_resolution_score(cases_closed: int, cases_on_time: int) -> int | None:
-    return percent(Fraction(cases_on_time, cases_closed)) if cases_closed else None
+    return rounded_ratio(cases_on_time * 100, cases_closed) if cases_closed else None
 
 
 def campaign_completion_score(average: Fraction | None) -> int | None:
     return None if average is None else percent(average)
 
 
+def _campaign_percent(assignments: tuple[tuple[int, int], ...]) -> int | None:
+    """campaign_completion_score(average), the average taken over the totals' least common multiple."""
+    if not assignments:
+        return None
+    common = math.lcm(*(total for _, total in assignments))
+    done = sum(completed * (common // total) for completed, total in assignments)
+    return rounded_ratio(done * 100, common * len(assignments))
+
+
 def feature_adoption_score(enabled: int, used: int) -> int | None:
-    return percent(Fraction(used, enabled)) if enabled else None
+    return rounded_ratio(used * 100, enabled) if enabled else None
 
 
 def support_ticket_score(ticket_count: int | None, baseline_tickets: int) -> int:
     """100 when tickets are untracked or at most the baseline; inverse above it."""
     if ticket_count is None or ticket_count <= baseline_tickets:
         return 100
-    return percent(Fraction(baseline_tickets, ticket_count))
+    return rounded_ratio(100 * baseline_tickets, ticket_count)
 
 
 def component_scores(inputs: UsageInputs) -> ComponentScores:
     return ComponentScores(
         login=login_score(inputs.total_users, inputs.active_users),
         caseResolution=case_resolution_score(inputs.cases_closed, inputs.cases_on_time),
-        campaignCompletion=campaign_completion_score(inputs.campaign_completion_average),
+        campaignCompletion=_campaign_percent(inputs.campaign_assignments),
         featureAdoption=feature_adoption_score(inputs.features_enabled, inputs.features_used),
         supportTickets=support_ticket_score(
             inputs.ticket_count if inputs.tracks_support_tickets else None, inputs.baseline_tickets
@@ -119,41 +154,57 @@ def component_scores(inputs: UsageInputs) -> ComponentScores:
     )
 
 
-def weighted_overall(components: ComponentScores, weights: HealthWeights) -> HealthScore:
-    """round(sum(score_i * w_i) / sum(w_i)) over the components that have data."""
-    present = {name: score for name, score in components.of().items() if score is not None}
-    weight_of = {name: Fraction(weights.of()[name]) for name in present}
-    total_weight = sum(weight_of.values(), Fraction(0))
-    if total_weight == 0:
+def weighted_overall(components: ComponentScores, profile: ScoringProfile) -> HealthScore:
+    """round(sum(score_i * w_i) / sum(w_i)) over the components weighed.
+
+    `renormalize` weighs the components with data (their weights renormalized); `neutral` weighs
+    every component, scoring one without data at `neutralScore`, so the others keep their shares.
+    """
+    scores = components.of()
+    missing = tuple(name for name in COMPONENTS if scores[name] is None)
+    if profile.missing_data == "neutral":
+        weighed = {name: profile.neutral_score if score is None else score for name, score in scores.items()}
+    else:
+        weighed = {name: score for name, score in scores.items() if score is not None}
+    units = profile.weight_units
+    total_units = sum(units[name] for name in weighed)
+    if total_units == 0:
         raise ValueError("every component with data has weight 0; nothing to weigh")
-    contributions = {name: score * weight_of[name] / total_weight for name, score in present.items()}
     return HealthScore(
-        overall=round_half_up(sum(contributions.values(), Fraction(0))),
+        overall=rounded_ratio(sum(score * units[name] for name, score in weighed.items()), total_units),
         components=components,
-        contributions=contributions,
-        missing=tuple(name for name in COMPONENTS if name not in present),
+        missing=missing,
+        weighed=weighed,
+        weight_units=units,
     )
 
 
-def health_score(inputs: UsageInputs, weights: HealthWeights) -> HealthScore:
-    return weighted_overall(component_scores(inputs), weights)
+def health_score(inputs: UsageInputs, profile: ScoringProfile) -> HealthScore:
+    return weighted_overall(component_scores(inputs), profile)
 
 
-def trend(current: int, previous: int | None) -> Trend:
+def evaluate(inputs: UsageInputs, previous_score: int | None, profile: ScoringProfile) -> Evaluation:
+    """The one scoring function: the scorer stores it, the what-if preview reports it."""
+    result = health_score(inputs, profile)
+    trend_ = trend(result.overall, previous_score, profile.trend_threshold)
+    return Evaluation(result, trend_, risk_level(result.overall, trend_, profile.risk_thresholds))
+
+
+def trend(current: int, previous: int | None, threshold: int = TREND_THRESHOLD) -> Trend:
     if previous is None:
         return "STABLE"
     delta = current - previous
-    if delta > TREND_THRESHOLD:
+    if delta > threshold:
         return "IMPROVING"
-    if delta < -TREND_THRESHOLD:
+    if delta < -threshold:
         return "DECLINING"
     return "STABLE"
 
 
-def risk_level(score: int, trend_: Trend) -> RiskLevel:
+def risk_level(score: int, trend_: Trend, thresholds: RiskThresholds = DEFAULT_RISK_THRESHOLDS) -> RiskLevel:
     declining = trend_ == "DECLINING"
-    if score < 40 or (score < 60 and declining):
+    if score < thresholds.high or (score < thresholds.high_if_declining and declining):
         return "HIGH"
-    if score < 70 or declining:
+    if score < thresholds.medium or declining:
         return "MEDIUM"
     return "LOW"

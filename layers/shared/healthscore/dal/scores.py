@@ -29,6 +29,8 @@ SCORE_COLUMNS = (
     "weights",
     "inputs",
     "explanation",
+    "profile_id",
+    "profile_version",
 )
 JSON_COLUMNS = {"weights", "inputs", "explanation"}
 

@@ -19,7 +19,7 @@ from healthscore.dal.connection import DbConnection
 WINDOW = timedelta(days=30)
 
 USAGE_INPUTS_SQL = """
-SELECT o.id, o.name, o.status, o.tracks_support_tickets,
+SELECT o.id, o.name, o.status, o.tracks_support_tickets, o.created_at,
        coalesce(d.total_users, u.total_users) AS total_users,
        coalesce(d.active_users, u.active_users) AS active_users,
        u.unknown_users,
@@ -70,6 +70,7 @@ class TenantUsage:
     name: str
     status: str
     inputs: UsageInputs
+    created_at: datetime | None = None  # the organization's: profile segments ask for its age
     # Where login and feature adoption came from: the as_of of the day's recorded inputs,
     # or None when they were read live; then `unknown_users` logged in after as_of.
     recorded_as_of: datetime | None = None
@@ -95,8 +96,21 @@ def fetch_usage(conn: DbConnection, organization_ids: list[UUID], as_of: datetim
 
 
 def _tenant_usage(row: dict[str, Any]) -> TenantUsage:
+    return TenantUsage(
+        row["id"],
+        row["name"],
+        row["status"],
+        usage_inputs(row),
+        row["created_at"],
+        row["recorded_as_of"],
+        row["unknown_users"],
+    )
+
+
+def usage_inputs(row: dict[str, Any]) -> UsageInputs:
+    """A row of USAGE_INPUTS_SQL's input columns (or of a stored inputs document read out the same way)."""
     tracked = row["tracks_support_tickets"]
-    inputs = UsageInputs(
+    return UsageInputs(
         total_users=row["total_users"],
         active_users=row["active_users"],
         cases_closed=row["cases_closed"],
@@ -110,4 +124,3 @@ def _tenant_usage(row: dict[str, Any]) -> TenantUsage:
         tracks_support_tickets=tracked,
         ticket_count=row["ticket_count"] if tracked else None,
     )
-    return TenantUsage(row["id"], row["name"], row["status"], inputs, row["recorded_as_of"], row["unknown_users"])

@@ -14,7 +14,7 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from healthscore.core.weights import HealthWeights
+from healthscore.core.profile_matching import ProfileSet
 from healthscore.dal import daily_inputs, runs
 from healthscore.dal.connection import DbConnection
 from healthscore.logic import clock
@@ -32,7 +32,7 @@ class HistoryResult:
     seconds: float
 
 
-def score_recorded_history(conn: DbConnection, weights: HealthWeights) -> HistoryResult:
+def score_recorded_history(conn: DbConnection, profiles: ProfileSet) -> HistoryResult:
     started = time.perf_counter()
     scored = 0
     days = daily_inputs.unscored_days(conn, before=clock.utc_today())
@@ -41,6 +41,6 @@ def score_recorded_history(conn: DbConnection, weights: HealthWeights) -> Histor
         runs.start_run(conn, run_id, "calculate-scores", day.as_of)
         runs.finish_enqueue(conn, run_id, len(day.organization_ids))
         for chunk in itertools.batched(day.organization_ids, CHUNK_TENANTS):
-            outcomes = score_tenants(conn, [TenantRequest(org_id, day.as_of, run_id) for org_id in chunk], weights)
+            outcomes = score_tenants(conn, [TenantRequest(org_id, day.as_of, run_id) for org_id in chunk], profiles)
             scored += sum(1 for outcome in outcomes if outcome.outcome == "scored")
     return HistoryResult(len(days), scored, time.perf_counter() - started)

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from healthscore.core import input_sources, scoring
-from healthscore.core.weights import HealthWeights
+from healthscore.core.profile_matching import ProfileSet, TenantFacts
 from healthscore.dal import scores, usage
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import TenantUsage
@@ -22,15 +22,15 @@ from healthscore.logic.tenant_requests import (
 )
 
 
-def score_tenants(conn: DbConnection, requests: list[TenantRequest], weights: HealthWeights) -> list[TenantOutcome]:
-    """Score every requested tenant; skip unknown, non-active and user-less ones."""
+def score_tenants(conn: DbConnection, requests: list[TenantRequest], profiles: ProfileSet) -> list[TenantOutcome]:
+    """Score every requested tenant by its profile; skip unknown, non-active and user-less ones."""
     return [
-        outcome for as_of, group in by_as_of(requests).items() for outcome in _score_group(conn, as_of, group, weights)
+        outcome for as_of, group in by_as_of(requests).items() for outcome in _score_group(conn, as_of, group, profiles)
     ]
 
 
 def _score_group(
-    conn: DbConnection, as_of: datetime, group: list[TenantRequest], weights: HealthWeights
+    conn: DbConnection, as_of: datetime, group: list[TenantRequest], profiles: ProfileSet
 ) -> list[TenantOutcome]:
     ids = list({request.organization_id for request in group})
     score_date = as_of.date()
@@ -46,7 +46,7 @@ def _score_group(
                 tenant.organization_id,
                 request.run_id,
                 "scored",
-                row=score_row(tenant, request, weights, previous),
+                row=score_row(tenant, request, profiles, previous),
                 previous=previous,
                 replaced_risk=replaced["risk_level"] if replaced else None,
             )
@@ -67,12 +67,14 @@ def skip_reason(tenant: TenantUsage | None) -> str | None:
 
 
 def score_row(
-    tenant: TenantUsage, request: TenantRequest, weights: HealthWeights, previous: dict[str, Any] | None
+    tenant: TenantUsage, request: TenantRequest, profiles: ProfileSet, previous: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The stored score of one tenant, with what explains it."""
-    result = scoring.health_score(tenant.inputs, weights)
+    """The stored score of one tenant under its profile, with what explains (and reproduces) it."""
+    facts = TenantFacts(tenant.organization_id, tenant.inputs.total_users, tenant.created_at)
+    profile = profiles.profile_for(facts, request.as_of)
     previous_score = previous["overall_score"] if previous else None
-    trend = scoring.trend(result.overall, previous_score)
+    evaluation = scoring.evaluate(tenant.inputs, previous_score, profile)
+    result = evaluation.score
     components = result.components
     return {
         "organization_id": tenant.organization_id,
@@ -84,17 +86,20 @@ def score_row(
         "feature_adoption_score": components.featureAdoption,
         "support_ticket_score": components.supportTickets,
         "previous_score": previous_score,
-        "trend": trend,
-        "risk_level": scoring.risk_level(result.overall, trend),
+        "trend": evaluation.trend,
+        "risk_level": evaluation.risk_level,
         "run_id": request.run_id,
         "as_of": request.as_of,
-        "weights": {name: str(value) for name, value in weights.of().items()},
+        "weights": {name: str(value) for name, value in profile.weights.of().items()},
         "inputs": inputs_document(tenant, request.as_of),
         "explanation": {
             "contributions": {name: _points(value) for name, value in result.contributions.items()},
             "missingComponents": list(result.missing),
             "previousScoreDate": previous["score_date"].isoformat() if previous else None,
+            "profile": profile.rules(),  # with the weights and inputs, enough to reproduce the score
         },
+        "profile_id": profile.profile_id,
+        "profile_version": profile.version,
     }
 
 

@@ -20,8 +20,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from healthscore.core.weights import HealthWeights
 from healthscore.dal.connection import DbConnection, get_connection
+from healthscore.logic.active_profiles import ProfileCache
 from healthscore.logic.record_metrics import record_metrics
 from healthscore.logic.risk_events import publish_risk_changes
 from healthscore.logic.score_tenants import score_tenants
@@ -62,7 +62,7 @@ class BatchReport:
 
 @dataclass(frozen=True)
 class BatchSettings:
-    weights: HealthWeights
+    profiles: ProfileCache  # the execution environment's
     dead_letter_queue_url: str
     risk_event_bus_name: str | None
 
@@ -116,18 +116,30 @@ def _work_batch(
         conn = get_connection()
     except psycopg.OperationalError as exc:
         logger.error("database unavailable; the batch's records return to the queue", extra={"error": str(exc)})
-        for message_id, _ in valid["calculate-score"] + valid["record-metrics"]:
-            report.failures[message_id] = f"database unavailable: {exc}"[:REASON_LIMIT]
-            report.counts["failed"] += 1
+        _fail_all(valid["calculate-score"] + valid["record-metrics"], f"database unavailable: {exc}", report)
         return report
-    scored = _work_group(
-        conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, settings.weights), report, remaining_ms
-    )
+    scored: list[TenantOutcome] = []
+    if valid["calculate-score"]:
+        try:
+            profiles = settings.profiles.get(conn)  # once per batch: one set of profiles scores all of it
+        except psycopg.Error as exc:
+            logger.error("scoring profiles unavailable; the batch's scores return", extra={"error": str(exc)})
+            _fail_all(valid["calculate-score"], f"scoring profiles unavailable: {exc}", report)
+        else:
+            scored = _work_group(
+                conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, profiles), report, remaining_ms
+            )
     _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report, remaining_ms)
     report.risk_levels.update(outcome.row["risk_level"] for outcome in scored if outcome.row is not None)
     if settings.risk_event_bus_name and scored:
         report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
     return report
+
+
+def _fail_all(items: list[tuple[str, ScoringMessage]], reason: str, report: BatchReport) -> None:
+    for message_id, _ in items:
+        report.failures[message_id] = reason[:REASON_LIMIT]
+        report.counts["failed"] += 1
 
 
 def _divert_poison(record: SQSRecord, reason: str, settings: BatchSettings, report: BatchReport) -> None:

@@ -1,0 +1,129 @@
+"""`healthscore profiles list | show ID | apply FILE.json | preview FILE.json`: profiles kept in version control.
+
+The commands work on DATABASE_URL (the embedded database without it) through the API's own use
+cases, so a file is validated, saved and previewed exactly as PUT and POST .../preview would.
+A profile file is a profile with its `profileId`, e.g. events/profile_onboarding.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from healthscore.api import profile_service
+from healthscore.api.problems import InvalidBodyError
+from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
+from healthscore.dal.connection import connect
+from healthscore.local.embedded_db import use_local_database
+
+
+class ProfileFileError(ValueError):
+    """A profile file that cannot be used; the message names the file and the field."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    group = commands.add_parser("profiles", help="scoring profiles: list, show, apply, preview")
+    sub = group.add_subparsers(dest="profiles_command", required=True)
+    listing = sub.add_parser("list", help="the active version of every profile")
+    listing.add_argument("--json", action="store_true", help="as JSON, like GET /profiles")
+    listing.set_defaults(handler=run_list)
+    show = sub.add_parser("show", help="one profile's active version, as JSON")
+    show.add_argument("profile_id", metavar="ID")
+    show.set_defaults(handler=run_show)
+    apply = sub.add_parser("apply", help="save FILE.json as its profile's new version (what PUT does)")
+    apply.add_argument("file", type=Path, metavar="FILE.json")
+    apply.set_defaults(handler=run_apply)
+    preview = sub.add_parser("preview", help="what FILE.json would do to the fleet's latest scores; writes nothing")
+    preview.add_argument("file", type=Path, metavar="FILE.json")
+    preview.add_argument("--json", action="store_true", help="as JSON, like POST /profiles/{profileId}/preview")
+    preview.set_defaults(handler=run_preview)
+
+
+def read_profile_file(path: Path) -> tuple[str, ProfileDocument]:
+    """The file's profileId and the rest of it, validated as a PUT body."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ProfileFileError(f"{path}: {exc}") from None
+    if not isinstance(document, dict):
+        raise ProfileFileError(f"{path}: a profile is a JSON object")
+    profile_id = document.pop("profileId", None)
+    document.pop("version", None)  # a file written from `profiles show` carries it; the database numbers versions
+    if not isinstance(profile_id, str) or not re.fullmatch(PROFILE_ID_PATTERN, profile_id):
+        raise ProfileFileError(f"{path}: profileId: must be a slug matching {PROFILE_ID_PATTERN}")
+    try:
+        return profile_id, ProfileDocument.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'profile'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        )
+        raise ProfileFileError(f"{path}: {problems}") from None
+
+
+def _dump(model: Any) -> str:
+    return json.dumps(model.model_dump(mode="json", by_alias=True), indent=2)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with connect(use_local_database()) as conn:
+        listed = profile_service.list_profiles(conn)
+    if args.json:
+        print(_dump(listed))
+        return 0
+    print(f"{'profile':<24} {'version':>7} {'priority':>8}  {'missingData':<11}  segment")
+    for p in listed.items:
+        segment = json.dumps(p.segment.model_dump(mode="json", by_alias=True, exclude_none=True))
+        print(f"{p.profile_id:<24} {p.version:>7} {p.priority:>8}  {p.missing_data:<11}  {segment}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with connect(use_local_database()) as conn:
+        listed = profile_service.list_profiles(conn)
+    found = next((p for p in listed.items if p.profile_id == args.profile_id), None)
+    if found is None:
+        print(f"healthscore profiles show: no active profile {args.profile_id}")
+        return 1
+    print(_dump(found))
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    try:
+        profile_id, document = read_profile_file(args.file)
+        with connect(use_local_database()) as conn:
+            saved = profile_service.save_profile(conn, profile_id, document, f"cli:{getpass.getuser()}")
+    except (ProfileFileError, InvalidBodyError) as exc:
+        print(f"healthscore profiles apply: {exc}")
+        return 1
+    print(f"saved {saved.profile_id} version {saved.version}; the scorer applies it within 60 s")
+    return 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    try:
+        profile_id, document = read_profile_file(args.file)
+        with connect(use_local_database()) as conn:
+            result = profile_service.preview_profile(conn, profile_id, document)
+    except (ProfileFileError, InvalidBodyError) as exc:
+        print(f"healthscore profiles preview: {exc}")
+        return 1
+    if args.json:
+        print(_dump(result))
+        return 0
+    print(f"{profile_id}: {result.tenants} tenant(s) would be scored by it, {result.changed} with a new overall score")
+    for risk_from, targets in sorted(result.risk_transitions.items()):
+        moves = ", ".join(f"{risk_to} {count}" for risk_to, count in sorted(targets.items()))
+        print(f"  from {risk_from:<6} -> {moves}")
+    if result.movers:
+        print(f"{'organization':<40} {'from':>4} {'to':>4}  risk")
+        for m in result.movers:
+            print(f"{m.organization_name[:40]:<40} {m.score_from:>4} {m.score_to:>4}  {m.risk_from} -> {m.risk_to}")
+    return 0
