@@ -196,3 +196,24 @@ def test_an_empty_portfolio(database_url: str) -> None:
     status, body = request("GET /summary")
 
     assert (status, body["tenants"], body["averageScore"], body["newlyHighRisk"]) == (200, 0, None, [])
+
+
+def test_the_summary_counters_follow_every_write(conn: DbConnection) -> None:
+    tenants = add_scored_tenants(conn, 8)  # two days: inserts, then updates of the latest rows
+    assert put_override(tenants[0], "HIGH")[0] == 200
+    assert put_override(tenants[1], "LOW")[0] == 200
+    assert request("DELETE /scores/{organizationId}/override", path={"organizationId": tenants[1]})[0] == 204
+    add_score(conn, tenants[2], TODAY + timedelta(days=1), 12, trend="DECLINING", risk_level="HIGH")
+    add_score(conn, tenants[3], TODAY - timedelta(days=5), 99)  # an older day leaves the latest row alone
+
+    counters = conn.execute(
+        "SELECT effective_risk_level, trend, tenants, score_sum FROM tenant_score_counts WHERE tenants <> 0"
+    ).fetchall()
+    recount = conn.execute(
+        "SELECT effective_risk_level, trend, count(*) AS tenants, sum(overall_score) AS score_sum"
+        " FROM tenant_latest_scores GROUP BY 1, 2"
+    ).fetchall()
+    assert sorted(map(tuple, (r.values() for r in counters))) == sorted(map(tuple, (r.values() for r in recount)))
+    status, body = request("GET /summary")
+    assert (status, body["tenants"]) == (200, len(tenants))
+    assert body["byRisk"]["HIGH"] == sum(r["tenants"] for r in recount if r["effective_risk_level"] == "HIGH")

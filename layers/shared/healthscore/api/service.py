@@ -21,7 +21,7 @@ from healthscore.core.risk_change import contribution_deltas
 from healthscore.core.weights import COMPONENTS
 from healthscore.dal import features, latest_scores, metrics, organizations, overrides, runs, scores
 from healthscore.dal.connection import DbConnection
-from healthscore.dal.latest_scores import LIST_COLUMNS, Keyset, ScoreFilters
+from healthscore.dal.latest_scores import LIST_COLUMNS, Keyset, PageRequest, ScoreFilters
 from healthscore.logic import overrides as override_use_cases
 from healthscore.logic.enqueue import enqueue_messages
 from healthscore.logic.fanout import new_run_id
@@ -76,8 +76,7 @@ def list_scores(conn: DbConnection, query: ScoreListQuery) -> ScoreList:
     cursor = decode_cursor(query.cursor, query.sort_by, query.order) if query.cursor else None
     snapshot = cursor.snapshot if cursor else scores.database_now(conn)
     column = SORT_COLUMNS[query.sort_by]
-    rows = latest_scores.latest_scores_page(
-        conn,
+    page_request = PageRequest(
         sort=column,
         descending=query.order == "desc",
         limit=query.limit + 1,  # one more than asked tells whether another page exists
@@ -85,6 +84,7 @@ def list_scores(conn: DbConnection, query: ScoreListQuery) -> ScoreList:
         snapshot=snapshot,
         after=Keyset(cursor.value, cursor.organization_id) if cursor else None,
     )
+    rows = latest_scores.latest_scores_page(conn, page_request)
     page = rows[: query.limit]
     next_cursor = None
     if len(rows) > query.limit:
@@ -281,12 +281,14 @@ def override_history(conn: DbConnection, organization_id: UUID) -> OverrideHisto
 def summary(conn: DbConnection) -> PortfolioSummary:
     """The portfolio over each tenant's latest score, by effective risk."""
     counts = latest_scores.portfolio(conn)
-    average = counts["average_score"]
+    risk, trend = counts.by_risk, counts.by_trend
     return PortfolioSummary(
-        tenants=counts["tenants"],
-        by_risk=RiskCounts(LOW=counts["low"], MEDIUM=counts["medium"], HIGH=counts["high"]),
-        by_trend=TrendCounts(IMPROVING=counts["improving"], STABLE=counts["stable"], DECLINING=counts["declining"]),
-        average_score=None if average is None else round(float(average), 2),
+        tenants=counts.tenants,
+        by_risk=RiskCounts(LOW=risk.get("LOW", 0), MEDIUM=risk.get("MEDIUM", 0), HIGH=risk.get("HIGH", 0)),
+        by_trend=TrendCounts(
+            IMPROVING=trend.get("IMPROVING", 0), STABLE=trend.get("STABLE", 0), DECLINING=trend.get("DECLINING", 0)
+        ),
+        average_score=round(counts.score_sum / counts.tenants, 2) if counts.tenants else None,
         newly_high_risk=[_score_object(row) for row in latest_scores.newly_high_risk(conn)],
     )
 

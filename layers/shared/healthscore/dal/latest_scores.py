@@ -7,6 +7,7 @@ its override. An override past its expiry stops applying without a write: every 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -215,17 +216,25 @@ LEFT JOIN risk_overrides r ON r.override_id = page.active_override_id
 """)
 
 
-def latest_scores_page(
-    conn: DbConnection,
-    *,
-    sort: str,
-    descending: bool,
-    limit: int,
-    filters: ScoreFilters,
-    snapshot: datetime,
-    after: Keyset | None = None,
-) -> list[dict[str, Any]]:
-    """One page of each tenant's latest score as of `snapshot`, ordered by (`sort`, organization id)."""
+@dataclass(frozen=True)
+class PageRequest:
+    sort: str  # one of SORT_KEYS
+    descending: bool
+    limit: int
+    filters: ScoreFilters
+    snapshot: datetime  # rows as they were at this time
+    after: Keyset | None = None
+
+
+def latest_scores_page(conn: DbConnection, page: PageRequest) -> list[dict[str, Any]]:
+    """One page of each tenant's latest score as of the snapshot, ordered by (sort, organization id)."""
+    query, params = page_query(page)
+    return conn.execute(query, params).fetchall()
+
+
+def page_query(page: PageRequest) -> tuple[sql.Composed, dict[str, Any]]:
+    """The statement and parameters of `latest_scores_page` (bench/api_list.py explains them)."""
+    sort, descending, after, filters = page.sort, page.descending, page.after, page.filters
     if sort not in SORT_KEYS:
         raise ValueError(f"unknown sort key {sort}")
     current = {"columns": _LATEST_COLUMNS, "filters": _filters("l", after, descending, sort)}
@@ -240,30 +249,24 @@ def latest_scores_page(
     query = PAGE_SQL.format(branches=sql.SQL(" UNION ALL ").join(branches), order=_order(None, sort, descending))
     params = {
         **asdict(filters),
-        "snapshot": snapshot,
-        "limit": limit,
+        "snapshot": page.snapshot,
+        "limit": page.limit,
         "after_value": after.value if after else None,
         "after_id": after.organization_id if after else None,
     }
-    return conn.execute(query, params).fetchall()
+    return query, params
 
 
-# The portfolio over every latest row, effective risk at now(). One pass; newlyHighRisk's rows
-# come from the effective-risk index.
-EFFECTIVE_NOW_SQL = (
-    "CASE WHEN l.override_expires_at <= now() THEN l.risk_level ELSE l.effective_risk_level END"  # lapsed: formula's
-)
-SUMMARY_SQL = f"""
-SELECT count(*) AS tenants,
-       count(*) FILTER (WHERE {EFFECTIVE_NOW_SQL} = 'LOW') AS low,
-       count(*) FILTER (WHERE {EFFECTIVE_NOW_SQL} = 'MEDIUM') AS medium,
-       count(*) FILTER (WHERE {EFFECTIVE_NOW_SQL} = 'HIGH') AS high,
-       count(*) FILTER (WHERE l.trend = 'IMPROVING') AS improving,
-       count(*) FILTER (WHERE l.trend = 'STABLE') AS stable,
-       count(*) FILTER (WHERE l.trend = 'DECLINING') AS declining,
-       avg(l.overall_score) AS average_score
-FROM tenant_latest_scores l
-"""  # noqa: S608 - a constant expression
+# The portfolio from the counters the trigger keeps (migration 0008), corrected for overrides
+# that have lapsed since their row was written: those count at the formula's level.
+SUMMARY_SQL = """
+SELECT c.effective_risk_level AS risk_level, c.trend, c.tenants, c.score_sum FROM tenant_score_counts c
+UNION ALL
+SELECT l.effective_risk_level, l.trend, -1, 0 FROM tenant_latest_scores l WHERE l.override_expires_at <= now()
+UNION ALL
+SELECT l.risk_level, l.trend, 1, 0 FROM tenant_latest_scores l WHERE l.override_expires_at <= now()
+"""
+EFFECTIVE_NOW_SQL = "CASE WHEN l.override_expires_at <= now() THEN l.risk_level ELSE l.effective_risk_level END"
 
 NEWLY_HIGH_SQL = f"""
 SELECT {", ".join(f"l.{c}" for c in LIST_COLUMNS)}, 'HIGH' AS effective_risk_level,
@@ -278,9 +281,24 @@ ORDER BY l.overall_score, l.organization_id
 """  # noqa: S608 - constant expressions
 
 
-def portfolio(conn: DbConnection) -> dict[str, Any]:
-    """Counts by effective risk and by trend, and the average score, over every latest row."""
-    return conn.execute(SUMMARY_SQL).fetchall()[0]
+@dataclass(frozen=True)
+class Portfolio:
+    tenants: int
+    by_risk: dict[str, int]
+    by_trend: dict[str, int]
+    score_sum: int
+
+
+def portfolio(conn: DbConnection) -> Portfolio:
+    """Counts by effective risk at now() and by trend, and the sum of scores, over every latest row."""
+    by_risk: Counter[str] = Counter()
+    by_trend: Counter[str] = Counter()
+    score_sum = 0
+    for row in conn.execute(SUMMARY_SQL):
+        by_risk[row["risk_level"]] += row["tenants"]
+        by_trend[row["trend"]] += row["tenants"]
+        score_sum += row["score_sum"]
+    return Portfolio(sum(by_risk.values()), dict(by_risk), dict(by_trend), score_sum)
 
 
 def newly_high_risk(conn: DbConnection) -> list[dict[str, Any]]:

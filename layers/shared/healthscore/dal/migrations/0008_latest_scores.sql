@@ -43,6 +43,66 @@ CREATE INDEX tenant_latest_scores_override_idx ON tenant_latest_scores (override
     WHERE override_expires_at IS NOT NULL;
 CREATE INDEX tenant_latest_scores_changed_idx ON tenant_latest_scores (changed_at);
 
+-- GET /summary's counts, kept current by a trigger: tenants and the sum of their overall scores
+-- per (effective risk, trend), so that the summary reads 9 rows instead of every tenant's. A
+-- lapsed override is corrected for at read time (rows past override_expires_at, a small index).
+CREATE TABLE tenant_score_counts (
+    effective_risk_level text NOT NULL,
+    trend text NOT NULL,
+    tenants bigint NOT NULL DEFAULT 0,
+    score_sum bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (effective_risk_level, trend)
+);
+INSERT INTO tenant_score_counts (effective_risk_level, trend)
+SELECT r, t FROM unnest(ARRAY['LOW', 'MEDIUM', 'HIGH']) r, unnest(ARRAY['IMPROVING', 'STABLE', 'DECLINING']) t;
+
+-- Add a statement's net change per (effective risk, trend). The counter rows are locked in key
+-- order first, so that concurrent scorer batches wait for each other instead of deadlocking.
+CREATE FUNCTION tenant_score_counts_add(deltas tenant_score_counts[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM tenant_score_counts c
+    JOIN unnest(deltas) d ON d.effective_risk_level = c.effective_risk_level AND d.trend = c.trend
+    WHERE d.tenants <> 0 OR d.score_sum <> 0
+    ORDER BY c.effective_risk_level, c.trend
+    FOR UPDATE OF c;
+    UPDATE tenant_score_counts c
+    SET tenants = c.tenants + d.tenants, score_sum = c.score_sum + d.score_sum
+    FROM unnest(deltas) d
+    WHERE d.effective_risk_level = c.effective_risk_level AND d.trend = c.trend
+      AND (d.tenants <> 0 OR d.score_sum <> 0);
+END
+$$;
+
+CREATE FUNCTION tenant_score_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM tenant_score_counts_add(ARRAY(
+            SELECT ROW(effective_risk_level, trend, count(*), sum(overall_score))::tenant_score_counts
+            FROM new_rows GROUP BY effective_risk_level, trend));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM tenant_score_counts_add(ARRAY(
+            SELECT ROW(effective_risk_level, trend, sum(n), sum(s))::tenant_score_counts
+            FROM (
+                SELECT effective_risk_level, trend, 1 AS n, overall_score AS s FROM new_rows
+                UNION ALL
+                SELECT effective_risk_level, trend, -1, -overall_score FROM old_rows
+            ) x GROUP BY effective_risk_level, trend));
+    ELSE
+        PERFORM tenant_score_counts_add(ARRAY(
+            SELECT ROW(effective_risk_level, trend, -count(*), -sum(overall_score))::tenant_score_counts
+            FROM old_rows GROUP BY effective_risk_level, trend));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER tenant_score_counts_insert AFTER INSERT ON tenant_latest_scores
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenant_score_counts_apply();
+CREATE TRIGGER tenant_score_counts_update AFTER UPDATE ON tenant_latest_scores
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_score_counts_apply();
+CREATE TRIGGER tenant_score_counts_delete AFTER DELETE ON tenant_latest_scores
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tenant_score_counts_apply();
+
 -- Backfill from the scores already stored (organizations is the platform's table: a database
 -- without scores yet, where it may not exist, has nothing to backfill).
 DO $$
