@@ -16,7 +16,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from healthscore.api import roles
-from healthscore.api.problems import BadParameterError, NotAuthenticatedError, NotAuthorizedError, ResourceNotFoundError
+from healthscore.api.problems import (
+    BadBodyError,
+    BadParameterError,
+    NotAuthenticatedError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+)
 from healthscore.models.api import ErrorBody, FieldError
 
 logger = Logger(child=True)
@@ -26,6 +32,7 @@ PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
     NotAuthorizedError: HTTPStatus.FORBIDDEN,
     ResourceNotFoundError: HTTPStatus.NOT_FOUND,
     BadParameterError: HTTPStatus.BAD_REQUEST,
+    BadBodyError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 
@@ -40,7 +47,8 @@ def error_response(status: HTTPStatus, body: ErrorBody) -> Response:
 def problem_response(problem: Exception) -> Response:
     errors = None
     if isinstance(problem, BadParameterError):
-        errors = [FieldError(field=problem.field, location="query", message=problem.problem, type="value_error")]
+        location = "body" if isinstance(problem, BadBodyError) else "query"
+        errors = [FieldError(field=problem.field, location=location, message=problem.problem, type="value_error")]
     return error_response(PROBLEM_STATUS[type(problem)], ErrorBody(message=str(problem), errors=errors))
 
 

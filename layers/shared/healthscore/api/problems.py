@@ -22,3 +22,7 @@ class BadParameterError(Exception):
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}")
+
+
+class BadBodyError(BadParameterError):
+    """A body field that has the right type but breaks a rule (e.g. an expiry in the past): a 422, as pydantic's."""

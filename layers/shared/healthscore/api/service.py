@@ -12,7 +12,7 @@ from typing import Any, Final
 from uuid import UUID, uuid4
 
 from healthscore.api.cursor import Cursor, decode_cursor
-from healthscore.api.problems import BadParameterError, ResourceNotFoundError
+from healthscore.api.problems import BadBodyError, BadParameterError, ResourceNotFoundError
 from healthscore.aws.clients import lambda_client
 from healthscore.config import get_settings
 from healthscore.core.metrics import MetricType, rate
@@ -256,7 +256,7 @@ def set_override(conn: DbConnection, organization_id: UUID, body: OverrideReques
             conn, organization_id, new, set_by=set_by, now=utc_now(), bus_name=get_settings().risk_event_bus_name
         )
     except OverrideRuleError as exc:
-        raise BadParameterError(exc.field, exc.problem) from None
+        raise BadBodyError(exc.field, exc.problem) from None
     override = _override_of(row)
     assert override is not None
     return override
