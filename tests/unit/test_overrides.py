@@ -6,23 +6,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from healthscore.core.overrides import (
-    ActiveOverride,
-    OverrideRuleError,
-    checked_expiry,
-    checked_reason,
-    effective_risk,
-)
+from healthscore.core.overrides import OverrideRuleError, checked_expiry, checked_reason, is_active
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
 def test_an_override_applies_until_not_at_its_expiry() -> None:
-    override = ActiveOverride("HIGH", NOW + timedelta(minutes=1))
-    assert effective_risk("LOW", override, NOW) == "HIGH"
-    assert effective_risk("LOW", override, NOW + timedelta(seconds=59)) == "HIGH"
-    assert effective_risk("LOW", override, NOW + timedelta(minutes=1)) == "LOW"
-    assert effective_risk("MEDIUM", None, NOW) == "MEDIUM"
+    expires_at = NOW + timedelta(minutes=1)
+    assert is_active(expires_at, NOW)
+    assert is_active(expires_at, NOW + timedelta(seconds=59))
+    assert not is_active(expires_at, NOW + timedelta(minutes=1))
 
 
 def test_an_expiry_without_a_zone_is_utc_and_others_are_converted() -> None:

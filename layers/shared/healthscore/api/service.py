@@ -125,7 +125,7 @@ def score_detail(conn: DbConnection, organization_id: UUID) -> ScoreDetail:
     if row is None:
         require_organization(conn, organization_id)
         raise ResourceNotFoundError(f"Organization {organization_id} has no score yet")
-    active = _override_of(overrides.active_override(conn, organization_id, utc_now()))
+    active = _override_of(override_use_cases.active_override(conn, organization_id, utc_now()))
     explanation = row["explanation"]
     contributions = _by_component(explanation.get("contributions", {}))
     return ScoreDetail.model_validate(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
-
-from healthscore.core.scoring import RiskLevel
 
 MAX_REASON_LENGTH: Final = 500
 MAX_DURATION: Final = timedelta(days=90)
@@ -21,20 +18,9 @@ class OverrideRuleError(ValueError):
         super().__init__(f"{field}: {problem}")
 
 
-@dataclass(frozen=True)
-class ActiveOverride:
-    risk_level: RiskLevel
-    expires_at: datetime
-
-
 def is_active(expires_at: datetime, now: datetime) -> bool:
-    """An (uncleared) override applies until, not at, its expiry."""
+    """An uncleared override applies until, not at, its expiry."""
     return now < expires_at
-
-
-def effective_risk(computed: RiskLevel, override: ActiveOverride | None, now: datetime) -> RiskLevel:
-    """The override's level while it applies, else the formula's."""
-    return override.risk_level if override is not None and is_active(override.expires_at, now) else computed
 
 
 def as_utc(moment: datetime) -> datetime:

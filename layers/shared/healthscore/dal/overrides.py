@@ -15,10 +15,10 @@ OVERRIDE_COLUMNS = (
 # Writers of one tenant's overrides take turns (two CSMs saving at once must not leave two active).
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('risk_overrides:' || %(id)s::text, 0))"
 
-ACTIVE_SQL = f"""
+NEWEST_UNCLEARED_SQL = f"""
 SELECT {OVERRIDE_COLUMNS} FROM risk_overrides
-WHERE organization_id = %(id)s AND cleared_at IS NULL AND expires_at > %(now)s
-ORDER BY set_at DESC LIMIT 1
+WHERE organization_id = %(id)s AND cleared_at IS NULL
+ORDER BY set_at DESC, override_id DESC LIMIT 1
 """  # noqa: S608 - a constant column list
 
 INSERT_SQL = f"""
@@ -39,9 +39,12 @@ def lock_tenant(conn: DbConnection, organization_id: UUID) -> None:
     conn.execute(LOCK_SQL, {"id": organization_id})
 
 
-def active_override(conn: DbConnection, organization_id: UUID, now: datetime) -> dict[str, Any] | None:
-    """The tenant's override that applies at `now`: uncleared, not expired, the newest."""
-    return conn.execute(ACTIVE_SQL, {"id": organization_id, "now": now}).fetchone()
+def newest_uncleared(conn: DbConnection, organization_id: UUID) -> dict[str, Any] | None:
+    """The tenant's override set last and not cleared by hand (it may have expired).
+
+    Setting an override clears the one that still applies, so an older uncleared one has lapsed.
+    """
+    return conn.execute(NEWEST_UNCLEARED_SQL, {"id": organization_id}).fetchone()
 
 
 def insert_override(

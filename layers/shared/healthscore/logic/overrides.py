@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from healthscore.core.overrides import checked_expiry, checked_reason
+from healthscore.core.overrides import checked_expiry, checked_reason, is_active
 from healthscore.dal import latest_scores, overrides, scores
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.risk_events import override_change_detail, publish_details
@@ -22,6 +22,12 @@ class NewOverride:
 
 class NoActiveOverrideError(LookupError):
     """The tenant has no override that applies now."""
+
+
+def active_override(conn: DbConnection, organization_id: UUID, now: datetime) -> dict[str, Any] | None:
+    """The tenant's override that applies at `now`, if any."""
+    row = overrides.newest_uncleared(conn, organization_id)
+    return row if row is not None and is_active(row["expires_at"], now) else None
 
 
 def set_override(
@@ -40,7 +46,7 @@ def set_override(
     reason, expires_at = checked_reason(new.reason), checked_expiry(new.expires_at, now)
     with conn.transaction():
         overrides.lock_tenant(conn, organization_id)
-        replaced = overrides.active_override(conn, organization_id, now)
+        replaced = active_override(conn, organization_id, now)
         if replaced is not None:
             overrides.clear_override(conn, replaced["override_id"], set_by, now)
         row = overrides.insert_override(
@@ -64,7 +70,7 @@ def clear_override(
     """Clear the tenant's active override; NoActiveOverrideError when none applies."""
     with conn.transaction():
         overrides.lock_tenant(conn, organization_id)
-        active = overrides.active_override(conn, organization_id, now)
+        active = active_override(conn, organization_id, now)
         if active is None:
             raise NoActiveOverrideError(f"Organization {organization_id} has no active override")
         overrides.clear_override(conn, active["override_id"], cleared_by, now)
