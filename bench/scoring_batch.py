@@ -71,7 +71,7 @@ def _round(x: float) -> int:
 
 
 def float_overall(inputs: UsageInputs, weights: dict[Component, float]) -> int:
-    """The formulas of DESIGN.md section 4 in binary floating point (what the spec forbids)."""
+    """The formulas of docs/scoring.md in binary floating point (what it forbids)."""
     scores: dict[Component, int] = {}
     if inputs.total_users:
         scores["login"] = min(100, _round(inputs.active_users / inputs.total_users / 0.7 * 100))

@@ -1,4 +1,4 @@
-"""API Lambda: the portal's and machine callers' HTTP API (DESIGN.md section 6)."""
+"""API Lambda: the portal's and machine callers' HTTP API (README: the HTTP API; openapi.json)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JWT Lambda authorizer: HTTP API, REQUEST type, payload 2.0, simple responses (DESIGN.md section 6).
+"""JWT Lambda authorizer: HTTP API, REQUEST type, payload 2.0, simple responses (README: the HTTP API).
 
 It refuses, never raises, whatever a request carries: API Gateway answers 403 to a refusal,
 while an exception would become a 500. No Tracer: importing X-Ray costs about half a second
@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from healthscore.auth.bearer import authenticate, get_verifier
 from healthscore.auth.tokens import TokenRejected
+from healthscore.auth.unavailable import count_unavailable
 from healthscore.config import ConfigError
 
 logger = Logger()
@@ -30,10 +31,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return _refusal()
     except ConfigError as exc:
         logger.error("authorizer misconfigured; request refused", extra={"reason": str(exc)})
+        count_unavailable()
         return _refusal()
     except Exception as exc:
         # Fail closed. Only the type is logged: a message could quote the request's token.
         logger.error("unexpected error; request refused", extra={"error_type": type(exc).__name__})
+        count_unavailable()
         return _refusal()
     logger.debug("request authorized", extra={"sub": principal.subject, "roles": sorted(principal.roles)})
     return {"isAuthorized": True, "context": principal.authorizer_context()}

@@ -1,4 +1,4 @@
-"""Fan-out Lambda: one scoring-queue message per ACTIVE tenant (DESIGN.md sections 1 and 5)."""
+"""Fan-out Lambda: one scoring-queue message per ACTIVE tenant (README: how it works)."""
 
 from __future__ import annotations
 
@@ -29,4 +29,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "job": summary.job,
         "asOf": summary.as_of.isoformat(),
         "tenantCount": summary.tenant_count,
+        "enqueuedNow": summary.enqueued_now,
     }

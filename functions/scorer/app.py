@@ -1,4 +1,4 @@
-"""Scorer Lambda: works SQS batches of scoring messages (DESIGN.md sections 1 and 5)."""
+"""Scorer Lambda: works SQS batches of scoring messages (README: how it works)."""
 
 from __future__ import annotations
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from factories import add_org
 from handlers import lambda_context, load_handler
 from pipeline_support import drain
 
+from healthscore.aws.clients import sqs_client
 from healthscore.dal.connection import DbConnection
 from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic import fanout
+from healthscore.logic.enqueue import EnqueueError
 
 
 def test_enqueues_each_active_tenant_exactly_once_over_several_pages(
@@ -67,3 +72,55 @@ def test_tenants_that_cannot_be_enqueued_fail_the_run_loudly(
     get_settings.cache_clear()
     with pytest.raises(Exception, match=r"NonExistentQueue|does not exist"):
         load_handler("fanout").lambda_handler({"job": "calculate-scores"}, lambda_context())
+
+
+def test_a_retry_of_the_same_scheduled_event_is_the_same_run(
+    conn: DbConnection, queues: LocalQueues, events_dir: Path
+) -> None:
+    add_org(conn)
+    event = json.loads((events_dir / "schedule_calculate_scores.json").read_text())  # asOf: the scheduled time
+    handler = load_handler("fanout").lambda_handler
+    first = handler(event, lambda_context())
+    again = handler(event, lambda_context())  # Lambda's async retry, or the scheduler's
+    assert first["runId"] == again["runId"] == "calculate-scores-20261128T020000Z"
+    assert (first["enqueuedNow"], again["enqueuedNow"], again["tenantCount"]) == (1, 0, 1)
+    assert len(drain(queues.scoring_queue_url)) == 1
+    assert conn.execute("SELECT count(*) AS n FROM scoring_runs").fetchone() == {"n": 1}
+    assert conn.execute("SELECT count(*) AS n FROM run_enqueued_tenants").fetchone() == {"n": 0}  # ledger dropped
+
+
+def test_a_rerun_after_sends_failed_partway_enqueues_only_the_missing_tenants(
+    conn: DbConnection, queues: LocalQueues, events_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenants = {add_org(conn) for _ in range(45)}
+    monkeypatch.setattr(fanout, "PAGE_SIZE", 20)  # three pages: 20, 20, 5
+    event = json.loads((events_dir / "schedule_calculate_scores.json").read_text())
+    handler = load_handler("fanout").lambda_handler
+    calls = itertools.count()
+    lock = threading.Lock()
+
+    def fail_after_three_calls(params: dict[str, Any], **_: Any) -> None:
+        with lock:  # the fan-out sends batches from several threads
+            if next(calls) >= 3:
+                params["QueueUrl"] = queues.scoring_queue_url + "-gone"  # SQS answers QueueDoesNotExist
+
+    events = sqs_client().meta.events
+    events.register("before-parameter-build.sqs.SendMessageBatch", fail_after_three_calls)
+    try:
+        with pytest.raises(EnqueueError, match=r"15 message\(s\) could not|could not be enqueued") as failure:
+            handler(event, lambda_context())
+    finally:
+        events.unregister("before-parameter-build.sqs.SendMessageBatch", fail_after_three_calls)
+    assert len(failure.value.failed) == 45 - 30  # three batches of ten went through
+    run_id = "calculate-scores-20261128T020000Z"
+    run = conn.execute("SELECT tenant_count, enqueued_at FROM scoring_runs WHERE run_id = %s", (run_id,)).fetchone()
+    assert run == {"tenant_count": 45, "enqueued_at": None}  # pending, not "done"
+
+    answer = handler(event, lambda_context())  # the same job and asOf: the same run
+
+    assert (answer["runId"], answer["tenantCount"], answer["enqueuedNow"]) == (run_id, 45, 15)
+    bodies = [json.loads(m["Body"]) for m in drain(queues.scoring_queue_url)]
+    assert sorted(b["organizationId"] for b in bodies) == sorted(str(org) for org in tenants)  # each exactly once
+    assert {b["runId"] for b in bodies} == {run_id}
+    assert handler(event, lambda_context())["enqueuedNow"] == 0
+    assert drain(queues.scoring_queue_url) == []

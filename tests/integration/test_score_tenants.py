@@ -1,6 +1,6 @@
 """`score_tenants` against a real PostgreSQL: hand-built tenants, every component checked.
 
-The window is `[AS_OF - 30 days, AS_OF]`, both ends included (DESIGN.md section 4).
+The window is `[AS_OF - 30 days, AS_OF]`, both ends included (docs/scoring.md).
 """
 
 from __future__ import annotations

@@ -385,11 +385,16 @@ def test_bad_configuration_fails_the_cold_start_naming_the_variable(
         load_handler("authorizer")
 
 
-def test_configuration_lost_after_start_refuses(invoke: Invoke, keys: Keys, auth_env: pytest.MonkeyPatch) -> None:
+def test_configuration_lost_after_start_refuses(
+    invoke: Invoke, keys: Keys, auth_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke(f"Bearer {make_token(keys.rsa, exp=1)}")["isAuthorized"] is False
+    assert unavailable_metrics(capsys) == []  # a bad token is the caller's problem, not an outage
     auth_env.delenv("JWT_ISSUER")
     get_settings.cache_clear()
 
     assert invoke(f"Bearer {make_token(keys.rsa)}") == {"isAuthorized": False, "context": {}}
+    assert unavailable_metrics(capsys) == [1.0]
 
 
 # --- JWKS fetched from JWT_JWKS_URL -------------------------------------------------------------
@@ -503,14 +508,26 @@ def test_unknown_kid_refetches_at_most_once_a_minute(
     assert jwks_server.requests == 3
 
 
+def unavailable_metrics(capsys: pytest.CaptureFixture[str]) -> list[float]:
+    """The AuthorizerUnavailable values written out (EMF lines on stdout) since the last call."""
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    return [value for line in lines for value in line.get("AuthorizerUnavailable", [])]
+
+
 def test_unusable_jwks_refuses_then_recovers(
-    remote_invoke: Invoke, jwks_server: JwksServer, keys: Keys, caplog: pytest.LogCaptureFixture
+    remote_invoke: Invoke,
+    jwks_server: JwksServer,
+    keys: Keys,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     jwks_server.document = {"keys": "not a list"}
     caplog.set_level(logging.INFO)
+    unavailable_metrics(capsys)
 
     assert remote_invoke(f"Bearer {make_token(keys.rsa)}")["isAuthorized"] is False
     assert refusal_reasons(caplog) == ["signing keys unavailable"]
+    assert unavailable_metrics(capsys) == [1.0]  # AuthorizerUnavailableAlarm counts it
 
     # With no keys held yet there is nothing to protect: the next request tries again.
     jwks_server.document = {"keys": [keys.rsa.jwk()]}

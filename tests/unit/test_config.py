@@ -1,4 +1,4 @@
-"""Configuration (DESIGN.md section 8): bad values fail at start-up naming the variable."""
+"""Configuration (the README's configuration table): bad values fail at start-up naming the variable."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import json
 import traceback
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from healthscore.config import ConfigError, Settings, get_settings, load_settings
 from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.dal.connection import connection_info
 
 SETTINGS_VARS = (
     "DATABASE_URL",
@@ -26,6 +29,12 @@ SETTINGS_VARS = (
     "IAM_ROLE_MAP",
     "HEALTH_WEIGHTS",
     "RISK_EVENT_BUS_NAME",
+    "DB_CONNECT_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_SSLMODE",
+    "DB_SSLROOTCERT",
+    "DB_PROXY",
+    "DB_HOST",
 )
 VALID_WEIGHTS = {
     "login": 0.4,
@@ -271,3 +280,72 @@ def test_roles_for_principal_matches_arn_globs(monkeypatch: pytest.MonkeyPatch) 
     assert settings.roles_for_principal("arn:aws:iam::111111111111:role/portal") == frozenset()
     assert settings.roles_for_principal("arn:aws:iam::333333333333:user/exact-2") == frozenset()
     assert settings.roles_for_principal("arn:aws:iam::111111111111:role/PORTAL-reader") == frozenset()
+
+
+# --- database connection settings ------------------------------------------------------------------
+
+URL = f"postgresql://app:{PASSWORD}@db.internal:5432/healthscore"
+
+
+def conninfo_of(url: str) -> dict[str, Any]:
+    return dict(conninfo_to_dict(connection_info(url, get_settings())))
+
+
+def test_connections_get_a_timeout_tls_and_a_statement_timeout_by_default() -> None:
+    info = conninfo_of(URL)
+    assert info["connect_timeout"] == "5"
+    assert info["sslmode"] == "prefer"
+    assert "sslrootcert" not in info
+    assert info["options"] == "-c statement_timeout=30000"
+    assert info["password"] == PASSWORD  # the URL's own parts are kept
+
+
+def test_the_environment_sets_the_connection_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "3")
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "5000")
+    monkeypatch.setenv("DB_SSLMODE", "verify-full")
+    monkeypatch.setenv("DB_SSLROOTCERT", "/opt/python/healthscore/aws/certs/global-bundle.pem")
+    info = conninfo_of(URL)
+    assert (info["connect_timeout"], info["sslmode"]) == ("3", "verify-full")
+    assert info["sslrootcert"] == "/opt/python/healthscore/aws/certs/global-bundle.pem"
+    assert info["options"] == "-c statement_timeout=5000"
+
+
+def test_a_database_url_carrying_its_own_values_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_SSLMODE", "verify-full")
+    monkeypatch.setenv("DB_SSLROOTCERT", "/bundle.pem")
+    url = f"{URL}?connect_timeout=9&sslmode=require&sslrootcert=/mine.pem&options=-c%20statement_timeout%3D100"
+    info = conninfo_of(url)
+    assert (info["connect_timeout"], info["sslmode"], info["sslrootcert"]) == ("9", "require", "/mine.pem")
+    assert info["options"] == "-c statement_timeout=100"
+
+
+def test_other_options_of_the_url_are_kept_beside_the_statement_timeout() -> None:
+    assert conninfo_of(f"{URL}?options=-c%20search_path%3Dapp")["options"] == (
+        "-c search_path=app -c statement_timeout=30000"
+    )
+
+
+def test_no_startup_options_through_rds_proxy_nor_with_no_statement_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_PROXY", "true")
+    assert "options" not in conninfo_of(URL)  # RDS Proxy refuses them
+    monkeypatch.setenv("DB_PROXY", "false")
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "0")
+    get_settings.cache_clear()
+    assert "options" not in conninfo_of(URL)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DB_SSLMODE", "verify"),
+        ("DB_CONNECT_TIMEOUT", "0"),
+        ("DB_CONNECT_TIMEOUT", "soon"),
+        ("DB_STATEMENT_TIMEOUT_MS", "-1"),
+        ("DB_PROXY", "maybe"),
+    ],
+)
+def test_bad_connection_settings_fail_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    assert name in str(config_error(monkeypatch, **{name: value}))

@@ -1,4 +1,4 @@
-"""The score of DESIGN.md section 4: table-driven cases and properties (hypothesis).
+"""The score of docs/scoring.md: table-driven cases and properties (hypothesis).
 
 The properties compare the scoring core with an independent reference written here
 with `decimal.Decimal` straight from the spec table. Each reference value is one

@@ -65,7 +65,12 @@ HANDLER_DIRS = {
     "AuthorizerFunction": "authorizer",
     "MigrateFunction": "migrate",
 }
-RUNTIME_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+RUNTIME_VARIABLES = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+    "LOG_LEVEL",
+}
 
 
 # ------------------------------------------------------------------ loading
@@ -119,6 +124,14 @@ def template_routes(template: dict[str, Any] | None = None) -> set[tuple[str, st
             auth = properties.get("Auth", {}).get("Authorizer", default)
             routes.add((properties["Method"].upper(), properties["Path"], auth))
     return routes
+
+
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler's context attribute
+
+
+def scheduled(schedule_input: str, at: str = "2026-11-28T02:00:00Z") -> str:
+    """A schedule's Input as the scheduler delivers it: the context attribute replaced by the time."""
+    return schedule_input.replace(SCHEDULED_TIME, at)
 
 
 def load_event(name: str) -> Any:
@@ -251,11 +264,23 @@ def test_the_api_may_enqueue_and_start_the_fan_out() -> None:
     assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["ScoringQueue", "QueueName"]}}} in fanout
 
 
+def conditional_policies(name: str) -> dict[str, Any]:
+    """A function's policies under Fn::If, by condition: the policy when it holds."""
+    return {p["Fn::If"][0]: p["Fn::If"][1] for p in functions()[name]["Policies"] if "Fn::If" in p}
+
+
 def test_database_functions_read_only_the_configured_secret() -> None:
-    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction", "MigrateFunction"):
-        (secret,) = [p for p in functions()[name]["Policies"] if "Fn::If" in p and p["Fn::If"][0] == "HasDbSecret"]
-        assert secret["Fn::If"][1] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+    runtime = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction"):
+        assert conditional_policies(name)["HasDbSecret"] == runtime
         assert functions()[name]["VpcConfig"]["Fn::If"][0] == "HasVpc"
+    # The migrate function reads the migration owner's secret, or the runtime one where none is given.
+    migrate = conditional_policies("MigrateFunction")
+    assert migrate["HasMigrationSecret"] == {
+        "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbMigrationSecretArn"}}
+    }
+    assert migrate["MigratesWithRuntimeSecret"] == runtime
+    assert "HasDbSecret" not in migrate
 
 
 # ------------------------------------------------------------------ schedules
@@ -280,7 +305,8 @@ def test_two_schedules_start_the_nightly_jobs_each_with_retries_and_its_own_dead
         queue = schedule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
         assert resources()[queue]["Type"] == "AWS::SQS::Queue"
         dead_letter_queues.add(queue)
-        FanoutRequest.model_validate_json(schedule["Input"])
+        assert json.loads(schedule["Input"])["asOf"] == SCHEDULED_TIME  # one run, whatever the retries
+        FanoutRequest.model_validate_json(scheduled(schedule["Input"]))
     assert len(dead_letter_queues) == 2
     assert template["Parameters"]["ScheduleTimezone"]["Default"] == "UTC"
 
@@ -341,7 +367,7 @@ def test_alarms_watch_the_dead_letter_queue_the_scorer_and_the_nightly_deadline(
     assert alarms["ScorerErrorsAlarm"]["Dimensions"][0]["Value"] == {"Ref": "ScorerFunction"}
     assert "HOUR(" in alarms["NightlyRunLateAlarm"]["Metrics"][0]["Expression"]["Fn::Sub"]
     for alarm in alarms.values():
-        assert alarm["AlarmActions"] == {
+        assert alarm["AlarmActions"] == {  # every alarm, the new ones too
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
         }
 
@@ -389,10 +415,11 @@ def test_parameters_and_outputs() -> None:
 
 
 def test_the_schedule_events_are_the_schedules_inputs() -> None:
+    at = {"record-metrics": "2026-11-28T01:00:00Z", "calculate-scores": "2026-11-28T02:00:00Z"}
     inputs = {
-        json.loads(e["Properties"]["Input"])["job"]: json.loads(e["Properties"]["Input"])
+        job: json.loads(scheduled(e["Properties"]["Input"], at[job]))
         for e in functions()["FanoutFunction"]["Events"].values()
-        if e["Type"] == "ScheduleV2"
+        if e["Type"] == "ScheduleV2" and (job := json.loads(e["Properties"]["Input"])["job"])
     }
     assert load_event("schedule_record_metrics.json") == inputs["record-metrics"]
     assert load_event("schedule_calculate_scores.json") == inputs["calculate-scores"]
@@ -453,3 +480,154 @@ def test_the_migrate_event_is_a_create_for_the_template_resource() -> None:
     resource = resources()[event.logical_resource_id]
     assert resource["Type"] == event.resource_type == "Custom::Migrations"
     assert set(resource["Properties"]) <= set(event.resource_properties or {})
+
+
+# ------------------------------------------------------------------ production database connections
+
+
+def test_database_connections_verify_tls_against_the_layers_bundle_with_timeouts() -> None:
+    template = load_template()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["DB_SSLMODE"] == {"Ref": "DbSslMode"}
+    assert template["Parameters"]["DbSslMode"]["Default"] == "verify-full"
+    assert variables["DB_SSLROOTCERT"] == "/opt/certs/rds-global-bundle.pem"  # layer content mounts at /opt
+    build = (ROOT / "layers/shared/Makefile").read_text()
+    assert 'cp "$(RDS_CA_BUNDLE)" "$(ARTIFACTS_DIR)/certs/"' in build
+    assert "RDS_CA_BUNDLE = certs/rds-global-bundle.pem" in build
+    assert (variables["DB_CONNECT_TIMEOUT"], variables["DB_STATEMENT_TIMEOUT_MS"]) == ("5", "30000")
+    assert functions()["ApiFunction"]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "5000"
+    for name in ("FanoutFunction", "ScorerFunction"):
+        assert functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "30000", name
+    migrate = functions()["MigrateFunction"]
+    assert int(migrate["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < migrate["Timeout"] * 1000
+
+
+# ------------------------------------------------------------------ fan-out retries
+
+
+def test_a_failed_fan_out_lands_on_an_alarmed_queue_after_lambdas_retries() -> None:
+    config = functions()["FanoutFunction"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["FanoutFailedEventsQueue", "Arn"]},
+    }
+    alarm = resources()["FanoutFailedEventsAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FanoutFailedEventsQueue", "QueueName"]}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+# ------------------------------------------------------------------ production parameters
+
+
+def test_secrets_their_kms_key_and_a_single_database_setting() -> None:
+    template = load_template()
+    rule = template["Rules"]["OneDatabaseSetting"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DbSecretArn"}, ""]}]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "DatabaseUrl"}, ""]}
+    migrate = functions()["MigrateFunction"]["Environment"]["Variables"]["DB_SECRET_ARN"]
+    assert migrate["Fn::If"][:2] == ["HasMigrationSecret", {"Ref": "DbMigrationSecretArn"}]
+    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction", "MigrateFunction"):
+        (statement,) = conditional_policies(name)["HasSecretKmsKey"]["Statement"]
+        assert (statement["Action"], statement["Resource"]) == ("kms:Decrypt", {"Ref": "DbSecretKmsKeyArn"})
+        assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+    for parameter in ("DbMigrationSecretArn", "DbSecretKmsKeyArn"):
+        assert template["Parameters"][parameter]["Default"] == ""
+
+
+def test_reserved_concurrency_caps_the_api_and_the_fan_out() -> None:
+    template = load_template()
+    for name, parameter, default in [
+        ("ApiFunction", "ApiReservedConcurrency", 10),
+        ("FanoutFunction", "FanoutReservedConcurrency", 2),
+    ]:
+        reserved = functions()[name]["ReservedConcurrentExecutions"]["Fn::If"]
+        assert reserved[1] == {"Ref": parameter}
+        assert reserved[2] == {"Ref": "AWS::NoValue"}  # 0: no reservation, rather than a disabled function
+        assert template["Conditions"][reserved[0]] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]}
+        assert template["Parameters"][parameter]["Default"] == default
+
+
+def test_rds_proxy_is_created_or_used_and_switches_the_connections_to_proxy_mode() -> None:
+    template = load_template()
+    assert template["Parameters"]["DbProxyMode"]["AllowedValues"] == ["none", "create", "existing"]
+    proxy = resources()["DbProxy"]
+    assert proxy["Condition"] == "CreatesDbProxy"
+    assert (proxy["Properties"]["EngineFamily"], proxy["Properties"]["RequireTLS"]) == ("POSTGRESQL", True)
+    assert proxy["Properties"]["Auth"][0]["SecretArn"] == {"Ref": "DbSecretArn"}
+    targets = resources()["DbProxyTargetGroup"]["Properties"]
+    assert targets["DBInstanceIdentifiers"] == [{"Ref": "DbInstanceIdentifier"}]
+    assert targets["ConnectionPoolConfigurationInfo"]["MaxConnectionsPercent"] == {
+        "Ref": "DbProxyMaxConnectionsPercent"
+    }
+    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction"):
+        variables = functions()[name]["Environment"]["Variables"]
+        assert variables["DB_PROXY"] == {"Fn::If": ["UsesDbProxy", "true", "false"]}
+        host = variables["DB_HOST"]["Fn::If"]
+        assert host[:2] == ["CreatesDbProxy", {"Fn::GetAtt": ["DbProxy", "Endpoint"]}]
+        assert host[2]["Fn::If"][:2] == ["UsesExistingDbProxy", {"Ref": "DbProxyEndpoint"}]
+    migrate = functions()["MigrateFunction"]["Environment"]["Variables"]
+    assert not {"DB_PROXY", "DB_HOST"} & set(migrate)  # DDL goes straight to the database
+    assert {"CreatedProxyNeedsVpcSecretAndInstance", "ExistingProxyNeedsItsEndpoint"} <= set(template["Rules"])
+
+
+def test_alarms_on_what_users_feel_and_the_authorizers_outage_metric() -> None:
+    alarms = {name: r["Properties"] for name, r in resources().items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    api = [{"Name": "ApiId", "Value": {"Ref": "HealthApi"}}, {"Name": "Stage", "Value": {"Ref": "StageName"}}]
+    errors = alarms["Api5xxAlarm"]
+    assert (errors["Namespace"], errors["MetricName"], errors["Dimensions"]) == ("AWS/ApiGateway", "5xx", api)
+    assert errors["Threshold"] == {"Ref": "Api5xxAlarmThreshold"}
+    latency = alarms["ApiLatencyAlarm"]
+    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Dimensions"]) == ("Latency", "p99", api)
+    assert latency["Threshold"] == {"Ref": "ApiLatencyP99AlarmMs"}
+    from healthscore.auth.unavailable import METRIC
+
+    authorizer = alarms["AuthorizerUnavailableAlarm"]
+    assert (authorizer["Namespace"], authorizer["MetricName"]) == ("HealthScore", METRIC)
+    assert authorizer["Dimensions"] == [{"Name": "service", "Value": "healthscore"}]
+    globals_ = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert (globals_["POWERTOOLS_METRICS_NAMESPACE"], globals_["POWERTOOLS_SERVICE_NAME"]) == (
+        "HealthScore",
+        "healthscore",
+    )
+
+
+def test_the_api_keeps_its_responses_out_of_traces_and_logs_are_json_at_the_chosen_level() -> None:
+    assert functions()["ApiFunction"]["Environment"]["Variables"]["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    levels = load_template()["Mappings"]["LambdaLogLevel"]
+    assert set(levels) == set(load_template()["Parameters"]["LogLevel"]["AllowedValues"])
+    assert levels["WARNING"] == {"Level": "WARN"}  # Lambda's name for it
+    for name, function in functions().items():
+        logging_config = function["LoggingConfig"]
+        assert logging_config["LogFormat"] == "JSON", name
+        assert logging_config["ApplicationLogLevel"] == {
+            "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]
+        }
+        assert logging_config["SystemLogLevel"] == "WARN"
+
+
+@pytest.mark.parametrize("parameter", ["DbSecretArn", "DbMigrationSecretArn"])
+def test_a_secret_is_its_full_arn_and_never_a_placeholder(parameter: str) -> None:
+    pattern = re.compile(load_template()["Parameters"][parameter]["AllowedPattern"])
+    full = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:healthscore/prod/db-a1B2c3"
+    assert pattern.fullmatch(full)
+    assert pattern.fullmatch("")
+    assert not pattern.fullmatch("arn:aws:secretsmanager:eu-west-1:123456789012:secret:healthscore/prod/db")
+    assert not pattern.fullmatch("arn:aws:secretsmanager:eu-west-1:123456789012:secret:healthscore/prod/db-REPLACE_ME")
+
+
+def test_the_samconfig_profiles_are_complete_and_refused_until_their_placeholders_are_replaced() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    parameters = load_template()["Parameters"]
+    for profile in ("dev", "prod"):
+        overrides = config[profile]["deploy"]["parameters"]["parameter_overrides"]
+        pairs = dict(item.split("=", 1) for item in (overrides if isinstance(overrides, list) else overrides.split()))
+        assert set(pairs) <= set(parameters), sorted(set(pairs) - set(parameters))
+        assert {"SubnetIds", "SecurityGroupIds"} <= set(pairs), profile  # the database is in a VPC
+        secret = re.compile(parameters["DbSecretArn"]["AllowedPattern"])
+        assert not secret.fullmatch(pairs["DbSecretArn"]), f"{profile}: a placeholder must not deploy"
+    prod = dict(item.split("=", 1) for item in config["prod"]["deploy"]["parameters"]["parameter_overrides"])
+    assert prod["SkipSourceTablesMigration"] == "true"  # the platform's database has the source tables
+    assert prod["DbMigrationSecretArn"].startswith("arn:aws:secretsmanager:")

@@ -1,4 +1,4 @@
-"""The one place that builds configuration from the environment (DESIGN.md section 8).
+"""The one place that builds configuration from the environment (the README's configuration table).
 
 Every variable is parsed and validated once, on first use; a bad value fails at
 start-up with a `ConfigError` naming the variable. A handler asks for what it needs
@@ -12,7 +12,7 @@ import re
 from functools import cache
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from healthscore.core.weights import HEALTH_WEIGHTS, HealthWeights
@@ -25,7 +25,7 @@ class ConfigError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    """Environment variables of DESIGN.md section 8; field `x_y` reads `X_Y`."""
+    """Environment variables of the README's configuration table; field `x_y` reads `X_Y`."""
 
     model_config = SettingsConfigDict(case_sensitive=False, frozen=True, extra="ignore")
 
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     risk_event_bus_name: str | None = None
     # The source tables belong to the platform's database there: do not create them.
     skip_source_tables_migration: bool = False
+    # Connection defaults (dal/connection.py); a DATABASE_URL carrying its own value wins.
+    db_connect_timeout: int = Field(default=5, ge=1)  # seconds: a wrong security group fails fast
+    db_statement_timeout_ms: int = Field(default=30000, ge=0)  # 0: no limit
+    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    db_sslrootcert: str | None = None
+    db_proxy: bool = False  # through RDS Proxy: no prepared statements, no startup options
+    db_host: str | None = None  # the host to reach instead of DB_SECRET_ARN's (an RDS Proxy endpoint)
 
     @field_validator("database_url")
     @classmethod

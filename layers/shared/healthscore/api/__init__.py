@@ -1,1 +1,1 @@
-"""The HTTP API of the portal and machine callers (DESIGN.md section 6)."""
+"""The HTTP API of the portal and machine callers (README: the HTTP API; openapi.json)."""

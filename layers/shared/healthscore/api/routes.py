@@ -1,4 +1,4 @@
-"""The API's routes (DESIGN.md section 6), each served under both path prefixes.
+"""The API's routes (README: the HTTP API; openapi.json), each served under both path prefixes.
 
 `/api/v1/internal/client-health` is for the portal (JWT Lambda authorizer) and
 `/iam/api/v1/internal/client-health` for machine callers (AWS_IAM); a route is written

@@ -11,6 +11,7 @@ import jwt
 
 from healthscore.auth.jwks import JwksSource, JwksUnavailableError, jwks_from_settings
 from healthscore.auth.principal import ROLES, Principal
+from healthscore.auth.unavailable import count_unavailable
 from healthscore.config import Role, Settings
 
 # The allow-list, with the key type each algorithm needs. Asymmetric only: an HS* token "signed"
@@ -94,6 +95,7 @@ class TokenVerifier:
                 options={"require": list(REQUIRED_CLAIMS)},
             )
         except JwksUnavailableError:
+            count_unavailable()
             raise TokenRejected("signing keys unavailable") from None
         except jwt.PyJWTError as exc:
             raise TokenRejected(_reason(exc)) from None

@@ -1,4 +1,4 @@
-"""`healthscore`: the operator's and developer's command (DESIGN.md section 7)."""
+"""`healthscore`: the operator's and developer's command (README: the healthscore command)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`healthscore run nightly`: the nightly pipeline on the local stack (DESIGN.md section 9)."""
+"""`healthscore run nightly`: the nightly pipeline on the local stack (README: local mode)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Daily usage metrics derived from a tenant's inputs (DESIGN.md section 3). Pure."""
+"""Daily usage metrics derived from a tenant's inputs (docs/scoring.md). Pure."""
 
 from __future__ import annotations
 

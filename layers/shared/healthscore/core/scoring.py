@@ -1,4 +1,4 @@
-"""The health score, exactly as DESIGN.md section 4 defines it. Pure: no I/O.
+"""The health score, exactly as docs/scoring.md defines it. Pure: no I/O.
 
 Every ratio, average and weighted sum is an exact `Fraction`; `round_half_up` is
 applied to the exact value, so a weighted sum of exactly 58.5 rounds to 59, which

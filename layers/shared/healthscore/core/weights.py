@@ -1,4 +1,4 @@
-"""HEALTH_WEIGHTS: the weight of each component in the overall score (DESIGN.md section 4)."""
+"""HEALTH_WEIGHTS: the weight of each component in the overall score (docs/scoring.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,14 @@
 """One PostgreSQL connection per execution environment, opened lazily and reused.
 
-A connection the server dropped (restart, idle timeout, failover) is noticed on the
-next `get_connection()` and replaced, so one bad night does not poison a warm Lambda.
+A warm connection can die without psycopg knowing: a server restart, a failover,
+`pg_terminate_backend`, or RDS Proxy closing clients idle for 30 minutes all leave it
+`closed` false and `broken` false until a statement fails on it. So `get_connection()`,
+called once at the start of each invocation (a scorer batch, an API request), checks the
+connection with an empty query, psycopg_pool's own check, and replaces it once if that
+fails: one round trip instead of a failed batch or a 500 after every idle night.
+
+Connections get the settings of `healthscore.config` (connect timeout, TLS mode, statement
+timeout, prepared statements off behind RDS Proxy) unless DATABASE_URL carries its own.
 The connection is per thread: Lambda runs one invocation at a time per environment,
 and the local runtime emulates concurrent environments with threads.
 """
@@ -14,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from healthscore.config import ConfigError, get_settings
+from healthscore.config import ConfigError, Settings, get_settings
 
 # Every connection of the service returns rows as dicts.
 DbConnection = psycopg.Connection[dict[str, Any]]
@@ -22,26 +29,70 @@ DbConnection = psycopg.Connection[dict[str, Any]]
 _environment = threading.local()
 
 
-def database_url() -> str:
+def database_url(*, refresh_secret: bool = False) -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
     if settings.db_secret_arn:
         from healthscore.dal.secret import database_url_from_secret  # boto3 only when needed
 
-        return database_url_from_secret(settings.db_secret_arn)
+        return database_url_from_secret(settings.db_secret_arn, refresh=refresh_secret, host=settings.db_host)
     raise ConfigError("DATABASE_URL (or DB_SECRET_ARN) must be set")
 
 
+def connection_info(url: str, settings: Settings) -> str:
+    """The URL with the configured defaults added where it does not say otherwise."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params.setdefault("connect_timeout", settings.db_connect_timeout)
+    params.setdefault("sslmode", settings.db_sslmode)
+    if settings.db_sslrootcert:
+        params.setdefault("sslrootcert", settings.db_sslrootcert)
+    # RDS Proxy refuses startup options ("RDS Proxy currently doesn't support command-line
+    # options"): behind it the timeout is the database role's (docs/deploy.md).
+    options = str(params.get("options") or "")
+    if not settings.db_proxy and settings.db_statement_timeout_ms and "statement_timeout" not in options:
+        params["options"] = f"{options} -c statement_timeout={settings.db_statement_timeout_ms}".strip()
+    return psycopg.conninfo.make_conninfo("", **params)
+
+
 def connect(url: str | None = None) -> DbConnection:
-    return psycopg.connect(url or database_url(), autocommit=True, row_factory=dict_row)
+    settings = get_settings()
+    try:
+        return _open(url or database_url(), settings)
+    except psycopg.OperationalError as exc:
+        if url or not settings.db_secret_arn or not is_authentication_failure(exc):
+            raise
+    # The password was rotated since the cached secret was read: read it again, once.
+    return _open(database_url(refresh_secret=True), settings)
+
+
+def _open(url: str, settings: Settings) -> DbConnection:
+    return psycopg.connect(
+        connection_info(url, settings),
+        autocommit=True,
+        row_factory=dict_row,
+        # RDS Proxy pins a client to one database connection once it prepares a statement.
+        prepare_threshold=None if settings.db_proxy else 5,
+    )
+
+
+def is_authentication_failure(exc: psycopg.OperationalError) -> bool:
+    # 28P01 invalid_password, 28000 invalid_authorization_specification; libpq's
+    # connection errors often carry no SQLSTATE, hence the message as a fallback.
+    return exc.sqlstate in ("28P01", "28000") or "password authentication failed" in str(exc)
 
 
 def get_connection() -> DbConnection:
-    """The reusable connection of this execution environment, (re)opened on demand."""
+    """The live connection of this environment: checked, and replaced once if dead."""
     conn: DbConnection | None = getattr(_environment, "connection", None)
-    if conn is None or conn.closed or conn.broken:
-        conn = _environment.connection = connect()
+    if conn is not None and not conn.closed and not conn.broken:
+        try:
+            conn.execute("")
+            return conn
+        except psycopg.OperationalError:
+            conn.close()  # dead since its last use; a new one below, and its error if that fails too
+    _environment.connection = None
+    conn = _environment.connection = connect()
     return conn
 
 

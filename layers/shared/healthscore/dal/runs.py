@@ -26,9 +26,21 @@ def record_outcomes(conn: DbConnection, outcomes: list[tuple[str, UUID, str, str
 START_RUN_SQL = """
 INSERT INTO scoring_runs (run_id, job, as_of, started_at) VALUES (%s, %s, %s, now())
 ON CONFLICT (run_id) DO UPDATE SET job = EXCLUDED.job, as_of = EXCLUDED.as_of
+RETURNING tenant_count, enqueued_at
 """
 
 FINISH_ENQUEUE_SQL = "UPDATE scoring_runs SET tenant_count = %s, enqueued_at = now() WHERE run_id = %s"
+
+NOT_YET_ENQUEUED_SQL = """
+SELECT page.id FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS page(id, position)
+WHERE NOT EXISTS (SELECT 1 FROM run_enqueued_tenants e WHERE e.run_id = %(run_id)s AND e.organization_id = page.id)
+ORDER BY page.position
+"""
+
+RECORD_ENQUEUED_SQL = """
+INSERT INTO run_enqueued_tenants (run_id, organization_id) SELECT %(run_id)s, unnest(%(ids)s::uuid[])
+ON CONFLICT DO NOTHING
+"""
 
 PROGRESS_SQL = """
 SELECT r.run_id, r.job, r.as_of, r.tenant_count, r.started_at, r.enqueued_at,
@@ -42,12 +54,34 @@ GROUP BY r.run_id
 """
 
 
-def start_run(conn: DbConnection, run_id: str, job: str, as_of: datetime) -> None:
-    conn.execute(START_RUN_SQL, (run_id, job, as_of))
+def start_run(conn: DbConnection, run_id: str, job: str, as_of: datetime) -> dict[str, Any]:
+    """Record the run (again, for a retry); its `tenant_count` and `enqueued_at` so far."""
+    row = conn.execute(START_RUN_SQL, (run_id, job, as_of)).fetchone()
+    assert row is not None  # INSERT ... RETURNING always returns the row
+    return row
 
 
 def finish_enqueue(conn: DbConnection, run_id: str, tenant_count: int) -> None:
-    conn.execute(FINISH_ENQUEUE_SQL, (tenant_count, run_id))
+    """The run's tenants are all on the queue: record it, and forget the fan-out's ledger of it."""
+    with conn.transaction():
+        conn.execute(FINISH_ENQUEUE_SQL, (tenant_count, run_id))
+        conn.execute("DELETE FROM run_enqueued_tenants WHERE run_id = %s", (run_id,))
+
+
+def set_tenant_count(conn: DbConnection, run_id: str, tenant_count: int) -> None:
+    """A partly enqueued run: its size for progress, the ledger kept for the re-run."""
+    conn.execute("UPDATE scoring_runs SET tenant_count = %s WHERE run_id = %s", (tenant_count, run_id))
+
+
+def not_yet_enqueued(conn: DbConnection, run_id: str, organization_ids: list[UUID]) -> list[UUID]:
+    """The ids of a page that no earlier attempt of the run has put on the queue, in order."""
+    rows = conn.execute(NOT_YET_ENQUEUED_SQL, {"ids": organization_ids, "run_id": run_id}).fetchall()
+    return [row["id"] for row in rows]
+
+
+def record_enqueued(conn: DbConnection, run_id: str, organization_ids: list[UUID]) -> None:
+    if organization_ids:
+        conn.execute(RECORD_ENQUEUED_SQL, {"ids": organization_ids, "run_id": run_id})
 
 
 def run_progress(conn: DbConnection, run_id: str) -> dict[str, Any] | None:

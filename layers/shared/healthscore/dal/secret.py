@@ -1,24 +1,32 @@
-"""Database URL from a Secrets Manager secret (the RDS secret format), cached."""
+"""Database connection string from a Secrets Manager secret (the RDS secret format), cached.
+
+The secret is the JSON that RDS and Secrets Manager's rotation functions read and write:
+`{"engine": "postgres", "host", "port", "username", "password", "dbname"}`. A rotation
+changes it under a warm environment; `connect()` asks again with `refresh=True` when the
+database refuses the cached password, and the cache expires after five minutes anyway.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from aws_lambda_powertools.utilities import parameters
+from psycopg.conninfo import make_conninfo
 
 from healthscore.config import ConfigError
 
 SECRET_MAX_AGE_SECONDS = 300  # picks up a rotated password within five minutes
 
 
-def database_url_from_secret(secret_arn: str) -> str:
-    secret = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+def database_url_from_secret(secret_arn: str, *, refresh: bool = False, host: str | None = None) -> str:
+    """`host`, where given, replaces the secret's: RDS Proxy reads only the credentials of the secret."""
+    secret = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=refresh)
     if not isinstance(secret, dict):
         raise ConfigError("DB_SECRET_ARN: the secret is not a JSON object")
     try:
-        user, password, host = secret["username"], secret["password"], secret["host"]
+        user, password = secret["username"], secret["password"]
+        host = host or secret["host"]
     except KeyError as exc:
         raise ConfigError(f"DB_SECRET_ARN: the secret has no {exc.args[0]!r}") from None
-    port = secret.get("port", 5432)
-    dbname = secret.get("dbname", "postgres")
-    return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(dbname, safe='')}"
+    # A conninfo string rather than a URL: nothing to escape, whatever the password holds.
+    return make_conninfo(
+        host=host, port=secret.get("port", 5432), user=user, password=password, dbname=secret.get("dbname", "postgres")
+    )

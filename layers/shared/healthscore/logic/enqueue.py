@@ -38,6 +38,15 @@ def send_batch(queue_url: str, messages: list[ScoringMessage]) -> list[tuple[Sco
     return [(pending[i], reasons.get(i, "not sent")) for i in pending]
 
 
+def _send_or_fail(queue_url: str, messages: list[ScoringMessage]) -> list[tuple[ScoringMessage, str]]:
+    """A batch whose call itself failed (throttled, queue gone, network) fails as a whole, but
+    only it: the caller learns exactly which tenants are not on the queue."""
+    try:
+        return send_batch(queue_url, messages)
+    except Exception as exc:
+        return [(message, f"{type(exc).__name__}: {exc}") for message in messages]
+
+
 def chunks(messages: Iterable[ScoringMessage], size: int = SQS_BATCH_SIZE) -> Iterator[list[ScoringMessage]]:
     iterator = iter(messages)
     while chunk := list(islice(iterator, size)):
@@ -50,7 +59,7 @@ def enqueue_messages(queue_url: str, messages: Iterable[ScoringMessage]) -> int:
     failed: list[tuple[ScoringMessage, str]] = []
     with ThreadPoolExecutor(max_workers=PARALLEL_SENDS) as pool:
         batches = list(chunks(messages))
-        for batch, batch_failed in zip(batches, pool.map(lambda b: send_batch(queue_url, b), batches), strict=True):
+        for batch, batch_failed in zip(batches, pool.map(lambda b: _send_or_fail(queue_url, b), batches), strict=True):
             sent += len(batch) - len(batch_failed)
             failed.extend(batch_failed)
     if failed:

@@ -1,4 +1,4 @@
-"""The HTTP API's request and response bodies (DESIGN.md section 6): JSON in camelCase."""
+"""The HTTP API's request and response bodies (README: the HTTP API; openapi.json): JSON in camelCase."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Messages at the queue and fan-out boundaries (DESIGN.md section 5)."""
+"""Messages at the queue and fan-out boundaries (the scoring-queue message and the fan-out input)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,17 @@
+-- Database roles of the service, part 1: run once as the database's administrator (on RDS,
+-- the master user), connected to the service's database. docs/deploy.md, "Database roles".
+--
+-- healthscore_owner runs the migrations (DDL) and owns the service's tables;
+-- healthscore_app is the runtime's role: data access only, no DDL.
+-- CONNECTION LIMIT is the database's own cap on each role's connections (see the budget).
+-- Set the passwords afterwards with psql's \password, never in a file.
+CREATE ROLE healthscore_owner LOGIN CONNECTION LIMIT 3;
+CREATE ROLE healthscore_app LOGIN CONNECTION LIMIT 40;
+
+-- PostgreSQL 15 and later no longer let every user create objects in `public`.
+GRANT USAGE, CREATE ON SCHEMA public TO healthscore_owner;
+GRANT USAGE ON SCHEMA public TO healthscore_app;
+
+-- Behind RDS Proxy the connections cannot carry their own statement_timeout (the proxy refuses
+-- startup options): the role's setting applies instead.
+ALTER ROLE healthscore_app SET statement_timeout = '30s';

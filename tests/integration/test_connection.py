@@ -1,0 +1,152 @@
+"""The environment's connection: it survives a killed backend, carries its settings, and
+follows a rotated secret. Real handlers, a real PostgreSQL, moto's Secrets Manager."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import boto3
+import psycopg
+import pytest
+from api_support import add_scored_tenants, request
+from handlers import lambda_context, load_handler
+from pipeline_support import add_scorable_tenant, message_body, sqs_event
+from psycopg import sql
+
+from healthscore.config import get_settings
+from healthscore.dal.connection import DbConnection, get_connection, reset_connection
+from healthscore.local.sqs_server import LocalQueues
+
+AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+def terminate_backend(admin_url: str, pid: int) -> None:
+    """What a failover, a server restart or RDS Proxy's idle-client timeout does to a warm connection."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+
+
+def test_the_scorer_survives_a_killed_backend_between_two_batches(
+    conn: DbConnection, queues: LocalQueues, pg_admin_url: str
+) -> None:
+    handler = load_handler("scorer").lambda_handler
+    first, second = add_scorable_tenant(conn, AS_OF), add_scorable_tenant(conn, AS_OF)
+    assert handler(sqs_event([message_body(first, AS_OF)]), lambda_context()) == {"batchItemFailures": []}
+    dead = get_connection()
+    terminate_backend(pg_admin_url, dead.info.backend_pid)
+    assert (dead.closed, dead.broken) == (False, False)  # psycopg cannot know until it is used
+
+    assert handler(sqs_event([message_body(second, AS_OF)]), lambda_context()) == {"batchItemFailures": []}
+
+    assert get_connection() is not dead
+    scored = conn.execute("SELECT organization_id FROM tenant_health_scores").fetchall()
+    assert {row["organization_id"] for row in scored} == {first, second}
+
+
+def test_the_api_survives_a_killed_backend_between_two_requests(conn: DbConnection, pg_admin_url: str) -> None:
+    add_scored_tenants(conn, 2)
+    status, body = request("GET /scores")
+    assert (status, len(body["items"])) == (200, 2)
+    terminate_backend(pg_admin_url, get_connection().info.backend_pid)
+
+    status, body = request("GET /scores")
+
+    assert (status, len(body["items"])) == (200, 2)
+
+
+def test_a_database_that_stays_down_still_fails(conn: DbConnection, pg_admin_url: str, database_url: str) -> None:
+    """One reconnection, not a loop: an unreachable database is an error, as before."""
+    terminate_backend(pg_admin_url, get_connection().info.backend_pid)
+    dbname = sql.Identifier(str(psycopg.conninfo.conninfo_to_dict(database_url)["dbname"]))
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(dbname))
+        try:
+            with pytest.raises(psycopg.OperationalError, match="not currently accepting connections"):
+                get_connection()
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(dbname))
+    assert get_connection().execute("SELECT 1 AS one").fetchone() == {"one": 1}
+
+
+def test_the_statement_timeout_applies_and_the_url_can_set_its_own(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert get_connection().execute("SHOW statement_timeout").fetchone() == {"statement_timeout": "30s"}
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "200")
+    with pytest.raises(psycopg.errors.QueryCanceled, match="statement timeout"):
+        _fresh_connection().execute("SELECT pg_sleep(5)")
+    own = psycopg.conninfo.make_conninfo(database_url, options="-c statement_timeout=7000")
+    monkeypatch.setenv("DATABASE_URL", own)
+    assert _fresh_connection().execute("SHOW statement_timeout").fetchone() == {"statement_timeout": "7s"}
+
+
+def test_through_rds_proxy_no_statement_is_prepared(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert get_connection().prepare_threshold == 5
+    monkeypatch.setenv("DB_PROXY", "true")
+    conn = _fresh_connection()
+    assert conn.prepare_threshold is None
+    for _ in range(10):  # psycopg prepares a query after its 5th execution otherwise
+        conn.execute("SELECT count(*) FROM organizations WHERE status = %s", ("ACTIVE",))
+    assert conn.execute("SELECT count(*) AS n FROM pg_prepared_statements").fetchone() == {"n": 0}
+
+
+def _fresh_connection() -> DbConnection:
+    get_settings.cache_clear()
+    reset_connection()
+    return get_connection()
+
+
+# --- a rotated secret ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def password_role(database_url: str, pg_admin_url: str) -> Iterator[str]:
+    """A login role that must give its password (the embedded server trusts local users otherwise).
+
+    Edits the server's pg_hba.conf for this one role and restores it: needs a server whose
+    files the tests can write, as the embedded one.
+    """
+    role = f"rotated_{uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'first-password'").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(sql.Identifier(role)))
+        hba = Path(admin.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
+        original = hba.read_text()
+        hba.write_text(f"local all {role} scram-sha-256\nhost all {role} all scram-sha-256\n{original}")
+        admin.execute("SELECT pg_reload_conf()")
+        try:
+            yield role
+        finally:
+            hba.write_text(original)
+            admin.execute("SELECT pg_reload_conf()")
+            reset_connection()
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_rotated_password_is_fetched_again_once_the_database_refuses_the_cached_one(
+    database_url: str, queues: LocalQueues, password_role: str, pg_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = psycopg.conninfo.conninfo_to_dict(database_url)
+    # The secret names the database; DB_HOST (an RDS Proxy endpoint in AWS) is where to connect.
+    secret = {"engine": "postgres", "host": "primary.invalid", "port": 5432, "username": password_role}
+    monkeypatch.setenv("DB_HOST", str(info["host"]))
+    secret["dbname"] = info["dbname"]
+    secrets = boto3.client("secretsmanager")
+    arn = secrets.create_secret(
+        Name=f"db-{password_role}", SecretString=json.dumps({**secret, "password": "first-password"})
+    )["ARN"]
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+    assert _fresh_connection().execute("SELECT current_user AS u").fetchone() == {"u": password_role}
+
+    # Rotation: the database and the secret get a new password; the cached secret is stale.
+    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": "second-password"}))
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER ROLE {} PASSWORD 'second-password'").format(sql.Identifier(password_role)))
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (password_role,))
+
+    assert get_connection().execute("SELECT current_user AS u").fetchone() == {"u": password_role}
