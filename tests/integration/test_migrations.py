@@ -96,7 +96,7 @@ def test_the_latest_scores_table_is_backfilled_from_the_scores_stored(pg_admin_u
                 (org["id"], day, score, score, risk),
             )
 
-        assert migrate(conn) == ["0008_latest_scores.sql"]
+        assert migrate(conn)[0] == "0008_latest_scores.sql"  # and the later ones
 
         row = conn.execute("SELECT * FROM tenant_latest_scores").fetchone()
         assert row is not None
