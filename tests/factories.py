@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from psycopg.types.json import Jsonb
 
 from healthscore.core.weights import HEALTH_WEIGHTS
+from healthscore.dal import latest_scores
 from healthscore.dal.connection import DbConnection
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -122,7 +123,10 @@ def add_score(
     components: Mapping[str, int | None] | None = None,
     explanation: Mapping[str, Any] | None = None,
 ) -> None:
-    """A stored score of an earlier run in `tenant_health_scores` (e.g. yesterday's, for the trend)."""
+    """A stored score of an earlier run in `tenant_health_scores` (e.g. yesterday's, for the trend).
+
+    The tenant's latest row follows when `score_date` is its newest day, as with the scorer's writes.
+    """
     columns = {
         "login_score": None,
         "case_resolution_score": None,
@@ -158,3 +162,4 @@ def add_score(
             Jsonb(dict(explanation or {"contributions": {}, "missingComponents": []})),
         ),
     )
+    latest_scores.refresh_from_scores(conn, [(org_id, score_date)])  # as the scorer's upsert does

@@ -43,12 +43,13 @@ def api_event(
     roles: str | None = "CLIENT_SUCCESS",
     iam_arn: str | None = None,
     body: Any = None,
+    sub: str = "csm-1",
 ) -> dict[str, Any]:
     """The v2 event of `route` (e.g. "GET /scores/{organizationId}", after the prefix).
 
     From events/api_get_scores.json with the authorizer context {"sub", "roles"}
     (`roles=None`: no authorizer context at all), or from api_get_scores_iam.json
-    signed by `iam_arn`.
+    signed by `iam_arn`. A `body` is sent as JSON.
     """
     method, template = route.split(" ", 1)
     event = copy.deepcopy(_event_file("api_get_scores_iam.json" if iam_arn else "api_get_scores.json"))
@@ -71,7 +72,7 @@ def api_event(
     elif roles is None:
         del context["authorizer"]
     else:
-        context["authorizer"] = {"lambda": {"sub": "csm-1", "roles": roles}}
+        context["authorizer"] = {"lambda": {"sub": sub, "roles": roles}}
     return event
 
 
@@ -81,7 +82,7 @@ def _handler() -> Any:
 
 
 def call_api(event: dict[str, Any]) -> tuple[int, Any]:
-    """Invoke the real functions/api/app.py handler; (status, parsed JSON body)."""
+    """Invoke the real functions/api/app.py handler; (status, parsed JSON body or None without one)."""
     response = _handler()(event, CONTEXT)
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 

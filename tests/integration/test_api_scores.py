@@ -64,13 +64,14 @@ def test_list_has_each_tenants_latest_score(conn: DbConnection, tenants: list[UU
             row["risk_level"],
         )
         assert item["organizationName"] == row["name"]
-        assert set(item["components"]) == {
-            "login",
-            "caseResolution",
-            "campaignCompletion",
-            "featureAdoption",
-            "supportTickets",
-        }
+        assert (item["loginScore"], item["caseResolutionScore"], item["supportTicketScore"]) == (
+            row["login_score"],
+            row["case_resolution_score"],
+            row["support_ticket_score"],
+        )
+        assert "components" not in item  # one spelling of each value
+        assert (item["computedRiskLevel"], item["override"]) == (row["risk_level"], None)
+        assert (item["profileId"], item["profileVersion"]) == (row["profile_id"], row["profile_version"])
     scores = [item["overallScore"] for item in body["items"]]
     assert scores == sorted(scores)  # default: overallScore ascending, riskiest first
 
@@ -192,7 +193,7 @@ def test_score_detail_explains_the_change(conn: DbConnection, tenants: list[UUID
     latest = latest_rows(conn)[changed]
     assert body["overallScore"] == latest["overall_score"]
     assert body["previousScore"] == latest["previous_score"]
-    assert body["components"]["supportTickets"] == latest["support_ticket_score"] == 25
+    assert body["supportTicketScore"] == latest["support_ticket_score"] == 25
     assert body["weights"] == {
         "login": 0.3,
         "caseResolution": 0.25,

@@ -74,3 +74,31 @@ def test_the_source_tables_migration_can_be_skipped(
         assert versions == {m.version for m in bundled_migrations()}
         assert migrate(conn) == []  # and a later plain migrate does not run it either
     get_settings.cache_clear()
+
+
+def test_the_latest_scores_table_is_backfilled_from_the_scores_stored(pg_admin_url: str) -> None:
+    from healthscore.local.embedded_db import ensure_database
+
+    url = ensure_database(pg_admin_url, "healthscore_migrate_backfill")
+    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        before = [m for m in bundled_migrations() if m.version < "0008"]
+        migrate(conn, before)
+        org = conn.execute(
+            "INSERT INTO organizations (id, name, status) VALUES (gen_random_uuid(), 'Acme', 'ACTIVE') RETURNING id"
+        ).fetchone()
+        assert org is not None
+        for day, score, risk in (("2026-11-01", 80, "LOW"), ("2026-11-02", 35, "HIGH")):
+            conn.execute(
+                "INSERT INTO tenant_health_scores (organization_id, score_date, overall_score, support_ticket_score,"
+                " trend, risk_level, run_id, as_of, weights, inputs, explanation)"
+                " VALUES (%s, %s, %s, %s, 'DECLINING', %s, 'r', now(), '{}', '{}', '{}')",
+                (org["id"], day, score, score, risk),
+            )
+
+        assert migrate(conn)[0] == "0008_latest_scores.sql"  # and the later ones
+
+        row = conn.execute("SELECT * FROM tenant_latest_scores").fetchone()
+        assert row is not None
+        assert (row["organization_name"], str(row["score_date"]), row["overall_score"]) == ("Acme", "2026-11-02", 35)
+        assert (row["risk_level"], row["previous_risk_level"], row["effective_risk_level"]) == ("HIGH", "LOW", "HIGH")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from api_support import request
 from factories import add_case, add_org, add_score, add_users
 from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, message_body, published, sqs_event
 
 from healthscore.dal.connection import DbConnection
+from healthscore.logic.overrides import NewOverride, set_override
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -61,3 +63,46 @@ def test_a_first_score_is_news_only_when_high(conn: DbConnection, risk_events: s
     events = published(risk_events)
     assert [e["detail"]["organizationId"] for e in events] == [str(at_risk)]
     assert events[0]["detail"]["previousRiskLevel"] is None
+
+
+def test_setting_and_clearing_an_override_announce_the_effective_risk(conn: DbConnection, risk_events: str) -> None:
+    org = add_org(conn)
+    add_score(conn, org, AS_OF.date(), 90, risk_level="LOW")
+    path = {"organizationId": org}
+    expires = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+
+    assert request("PUT /scores/{organizationId}/override", path=path, body=override_body("HIGH", expires))[0] == 200
+    assert request("PUT /scores/{organizationId}/override", path=path, body=override_body("HIGH", expires))[0] == 200
+    assert request("DELETE /scores/{organizationId}/override", path=path)[0] == 204
+
+    set_event, cleared_event = (event["detail"] for event in published(risk_events))  # the repeat changed nothing
+    assert (set_event["source"], set_event["previousRiskLevel"], set_event["riskLevel"]) == ("override", "LOW", "HIGH")
+    assert set_event["computedRiskLevel"] == "LOW"
+    assert set_event["override"]["reason"] == "Executive sponsor left"
+    assert (cleared_event["previousRiskLevel"], cleared_event["riskLevel"], cleared_event["override"]) == (
+        "HIGH",
+        "LOW",
+        None,
+    )
+
+
+def test_a_lapsed_override_is_announced_when_the_tenant_is_next_scored(conn: DbConnection, risk_events: str) -> None:
+    org = add_scorable_tenant(conn, AS_OF)  # scores 100: LOW
+    add_score(conn, org, (AS_OF - timedelta(days=1)).date(), 98, risk_level="LOW")
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    new = NewOverride("HIGH", "Sponsor left", two_hours_ago + timedelta(hours=1))
+    set_override(conn, org, new, set_by="csm-1", now=two_hours_ago, bus_name=None)  # lapsed an hour ago
+
+    score(org)
+    score(org)  # announced once
+
+    [event] = published(risk_events)
+    detail = event["detail"]
+    assert (detail["source"], detail["previousRiskLevel"], detail["riskLevel"]) == ("override", "HIGH", "LOW")
+    assert conn.execute(
+        "SELECT override_id, effective_risk_level FROM tenant_latest_scores WHERE organization_id = %s", (org,)
+    ).fetchone() == {"override_id": None, "effective_risk_level": "LOW"}
+
+
+def override_body(risk_level: str, expires_at: str) -> dict[str, str]:
+    return {"riskLevel": risk_level, "reason": "Executive sponsor left", "expiresAt": expires_at}

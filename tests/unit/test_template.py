@@ -38,6 +38,10 @@ OPERATIONS = {
     ("GET", "/scores/{organizationId}"),
     ("GET", "/scores/{organizationId}/history"),
     ("POST", "/scores/{organizationId}/recalculate"),
+    ("PUT", "/scores/{organizationId}/override"),
+    ("DELETE", "/scores/{organizationId}/override"),
+    ("GET", "/scores/{organizationId}/overrides"),
+    ("GET", "/summary"),
     ("GET", "/metrics/{organizationId}"),
     ("GET", "/adoption/{organizationId}"),
     ("POST", "/calculate-all"),
@@ -53,7 +57,8 @@ DB = {"DATABASE_URL", "DB_SECRET_ARN"}  # one of them is set, the other is AWS::
 REQUIRED_ENVIRONMENT = {
     "FanoutFunction": DB | {"SCORING_QUEUE_URL"},
     "ScorerFunction": DB | {"DEAD_LETTER_QUEUE_URL", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
-    "ApiFunction": DB | {"SCORING_QUEUE_URL", "FANOUT_FUNCTION_NAME", "IAM_ROLE_MAP", "HEALTH_WEIGHTS"},
+    "ApiFunction": DB
+    | {"SCORING_QUEUE_URL", "FANOUT_FUNCTION_NAME", "IAM_ROLE_MAP", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
     "AuthorizerFunction": {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "ROLES_CLAIM"},
     "MigrateFunction": DB | {"SKIP_SOURCE_TABLES_MIGRATION"},
 }

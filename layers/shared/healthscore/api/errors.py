@@ -21,9 +21,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from healthscore.api import roles
 from healthscore.api.problems import (
+    BadBodyError,
     BadParameterError,
     ConflictError,
-    InvalidBodyError,
     NotAuthenticatedError,
     NotAuthorizedError,
     ResourceNotFoundError,
@@ -39,8 +39,8 @@ PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
     NotAuthorizedError: HTTPStatus.FORBIDDEN,
     ResourceNotFoundError: HTTPStatus.NOT_FOUND,
     BadParameterError: HTTPStatus.BAD_REQUEST,
+    BadBodyError: HTTPStatus.UNPROCESSABLE_ENTITY,
     ConflictError: HTTPStatus.CONFLICT,
-    InvalidBodyError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 # Seconds a client should wait after a 503: a restart or failover of the database takes about this long.
 RETRY_AFTER_SECONDS: Final = 5
@@ -58,9 +58,8 @@ def error_response(status: HTTPStatus, body: ErrorBody, headers: dict[str, str] 
 def problem_response(problem: Exception) -> Response:
     errors = None
     if isinstance(problem, BadParameterError):
-        errors = [FieldError(field=problem.field, location="query", message=problem.problem, type="value_error")]
-    if isinstance(problem, InvalidBodyError):
-        errors = [FieldError(field=problem.field, location="body", message=problem.problem, type="value_error")]
+        location = "body" if isinstance(problem, BadBodyError) else "query"
+        errors = [FieldError(field=problem.field, location=location, message=problem.problem, type="value_error")]
     return error_response(PROBLEM_STATUS[type(problem)], ErrorBody(message=str(problem), errors=errors))
 
 

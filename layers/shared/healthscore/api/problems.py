@@ -28,10 +28,5 @@ class ConflictError(Exception):
     """The request cannot be done in the resource's current state (e.g. deleting the default profile)."""
 
 
-class InvalidBodyError(Exception):
-    """A request body that passed its model's validation but breaks a rule (the field is named)."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
+class BadBodyError(BadParameterError):
+    """A body field that has the right type but breaks a rule (e.g. an expiry in the past): a 422, as pydantic's."""

@@ -6,7 +6,7 @@ Each takes the connection and validated parameters and returns a response model,
 
 from __future__ import annotations
 
-from healthscore.api.problems import ConflictError, InvalidBodyError, ResourceNotFoundError
+from healthscore.api.problems import BadBodyError, ConflictError, ResourceNotFoundError
 from healthscore.config import get_settings
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import DEFAULT_PROFILE_ID, ProfileDocument, ProfileError, new_version
@@ -31,7 +31,7 @@ def save_profile(conn: DbConnection, profile_id: str, document: ProfileDocument,
     try:
         saved = profiles.save_profile(conn, profile_id, document, created_by)
     except ProfileError as exc:
-        raise InvalidBodyError(exc.field, exc.problem) from None
+        raise BadBodyError(exc.field, exc.problem) from None
     assert saved is not None
     return ProfileOut.model_validate(saved.model_dump())
 
@@ -49,7 +49,7 @@ def preview_profile(conn: DbConnection, profile_id: str, document: ProfileDocume
     try:
         candidate = new_version(profile_id, document, current.version + 1 if current else 1)
     except ProfileError as exc:
-        raise InvalidBodyError(exc.field, exc.problem) from None
+        raise BadBodyError(exc.field, exc.problem) from None
     result = preview(conn, candidate, active)
     return ProfilePreview(
         tenants=result.tenants,

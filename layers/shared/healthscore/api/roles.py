@@ -10,6 +10,7 @@ roles come from IAM_ROLE_MAP.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import Response
@@ -23,6 +24,9 @@ from healthscore.config import Role, get_settings
 
 API_ROLES: Final[frozenset[Role]] = ROLES  # every route: CLIENT_SUCCESS or PLATFORM_ADMIN
 ADMIN_ROLES: Final[frozenset[Role]] = frozenset({"PLATFORM_ADMIN"})
+
+# The authorized caller of the request being handled (set by `require_roles`), for routes that record it.
+_current_principal: ContextVar[Principal] = ContextVar("current_principal")
 
 
 def caller(event: APIGatewayProxyEventV2) -> Principal:
@@ -57,7 +61,16 @@ def require_roles(allowed: frozenset[Role]) -> Middleware:
     """A route middleware refusing callers without one of the `allowed` roles."""
 
     def require(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
-        authorize(app.current_event, allowed)  # type: ignore[arg-type]  # an HTTP API resolver's event is v2
-        return next_middleware(app)
+        principal = authorize(app.current_event, allowed)  # type: ignore[arg-type]  # an HTTP API resolver's event is v2
+        token = _current_principal.set(principal)
+        try:
+            return next_middleware(app)
+        finally:
+            _current_principal.reset(token)
 
     return require
+
+
+def current_principal() -> Principal:
+    """The caller of the route being handled (behind `require_roles`)."""
+    return _current_principal.get()

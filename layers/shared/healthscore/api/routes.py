@@ -14,22 +14,26 @@ from http import HTTPStatus
 from typing import Annotated, Any, Final, get_type_hints
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from healthscore.api import profile_service, service
-from healthscore.api.roles import ADMIN_ROLES, API_ROLES, caller, require_roles
+from healthscore.api.roles import ADMIN_ROLES, API_ROLES, caller, current_principal, require_roles
 from healthscore.config import Role
 from healthscore.core.metrics import MetricType
 from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
 from healthscore.core.scoring import RiskLevel, Trend
 from healthscore.dal.connection import get_connection
-from healthscore.dal.scores import ScoreFilters
+from healthscore.dal.latest_scores import ScoreFilters
 from healthscore.models.api import (
     Adoption,
     ErrorBody,
     MetricHistory,
+    OverrideHistory,
+    OverrideRequest,
+    PortfolioSummary,
     RecalculationQueued,
+    RiskOverride,
     RunInProgress,
     RunProgress,
     RunStarted,
@@ -131,6 +135,37 @@ def recalculate(organization_id: OrganizationId) -> RecalculationQueued:
     return service.recalculate(get_connection(), organization_id)
 
 
+@route("PUT", "/scores/{organizationId}/override", "Set a tenant's risk level by hand until it expires")
+def put_override(organization_id: OrganizationId, body: Annotated[OverrideRequest, Body()]) -> RiskOverride:
+    return service.set_override(get_connection(), organization_id, body, set_by=_principal())
+
+
+@route(
+    "DELETE",
+    "/scores/{organizationId}/override",
+    "Clear a tenant's active risk override",
+    status_code=HTTPStatus.NO_CONTENT,
+)
+def delete_override(organization_id: OrganizationId) -> Response[None]:
+    service.clear_override(get_connection(), organization_id, cleared_by=_principal())
+    return Response(HTTPStatus.NO_CONTENT)
+
+
+@route("GET", "/scores/{organizationId}/overrides", "Every risk override set on a tenant, newest first")
+def get_overrides(organization_id: OrganizationId) -> OverrideHistory:
+    return service.override_history(get_connection(), organization_id)
+
+
+@route("GET", "/summary", "The portfolio at a glance: tenants by effective risk and trend, newly high risk")
+def get_summary() -> PortfolioSummary:
+    return service.summary(get_connection())
+
+
+def _principal() -> str:
+    """Who is calling (the authorizer's subject or the IAM principal), for the override's record."""
+    return current_principal().subject
+
+
 @route("GET", "/metrics/{organizationId}", "A tenant's daily values of one usage metric, oldest first")
 def get_metrics(
     organization_id: OrganizationId,
@@ -227,13 +262,11 @@ def powertools_rule(path: str) -> str:
 
 def _responses(spec: RouteSpec) -> dict[int, Any]:
     """The success body and every error body, for the OpenAPI document."""
-    success = get_type_hints(spec.handler)["return"]
+    success: dict[str, Any] = {"description": spec.status_code.phrase}  # 204: no body
+    if spec.status_code != HTTPStatus.NO_CONTENT:
+        success = _response(spec.status_code.phrase, get_type_hints(spec.handler)["return"])
     return {
-        int(spec.status_code): (
-            {"description": spec.status_code.phrase}
-            if success is type(None)
-            else _response(spec.status_code.phrase, success)
-        ),
+        int(spec.status_code): success,
         **{int(status): _response(description, ErrorBody) for status, description in ERROR_RESPONSES.items()},
         **{int(status): _response(description, model) for status, (description, model) in spec.responses.items()},
     }

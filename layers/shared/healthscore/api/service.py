@@ -12,27 +12,34 @@ from typing import Any, Final
 from uuid import UUID, uuid4
 
 from healthscore.api.cursor import Cursor, decode_cursor
-from healthscore.api.problems import BadParameterError, ResourceNotFoundError
+from healthscore.api.problems import BadBodyError, BadParameterError, ResourceNotFoundError
 from healthscore.aws.clients import lambda_client
 from healthscore.config import get_settings
 from healthscore.core.metrics import MetricType, rate
+from healthscore.core.overrides import OverrideRuleError
 from healthscore.core.risk_change import contribution_deltas
 from healthscore.core.weights import COMPONENTS
-from healthscore.dal import features, metrics, organizations, runs, scores
+from healthscore.dal import features, latest_scores, metrics, organizations, overrides, runs, scores
 from healthscore.dal.connection import DbConnection
-from healthscore.dal.scores import Keyset, ScoreFilters
+from healthscore.dal.latest_scores import LIST_COLUMNS, Keyset, PageRequest, ScoreFilters
+from healthscore.logic import overrides as override_use_cases
 from healthscore.logic.enqueue import enqueue_messages
 from healthscore.logic.fanout import new_run_id
 from healthscore.logic.run_guard import start_run_unless_running
 from healthscore.models.api import (
     Adoption,
-    ComponentScores,
     ContributionChange,
     FeatureUsage,
     HistoryPoint,
     MetricHistory,
     MetricPoint,
+    OverrideHistory,
+    OverrideRecord,
+    OverrideRequest,
+    PortfolioSummary,
     RecalculationQueued,
+    RiskCounts,
+    RiskOverride,
     RunProgress,
     RunStarted,
     ScoreChange,
@@ -42,6 +49,7 @@ from healthscore.models.api import (
     ScoreSummary,
     SortBy,
     SortOrder,
+    TrendCounts,
 )
 from healthscore.models.messages import FanoutRequest, ScoringMessage
 
@@ -50,16 +58,6 @@ SORT_COLUMNS: Final[dict[SortBy, str]] = {
     "organizationName": "organization_name",
     "calculatedAt": "calculated_at",
 }
-SUMMARY_COLUMNS: Final = (
-    "organization_id",
-    "organization_name",
-    "score_date",
-    "overall_score",
-    "previous_score",
-    "trend",
-    "risk_level",
-    "calculated_at",
-)
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,7 @@ def list_scores(conn: DbConnection, query: ScoreListQuery) -> ScoreList:
     cursor = decode_cursor(query.cursor, query.sort_by, query.order) if query.cursor else None
     snapshot = cursor.snapshot if cursor else scores.database_now(conn)
     column = SORT_COLUMNS[query.sort_by]
-    rows = scores.latest_scores_page(
-        conn,
+    page_request = PageRequest(
         sort=column,
         descending=query.order == "desc",
         limit=query.limit + 1,  # one more than asked tells whether another page exists
@@ -88,6 +85,7 @@ def list_scores(conn: DbConnection, query: ScoreListQuery) -> ScoreList:
         snapshot=snapshot,
         after=Keyset(cursor.value, cursor.organization_id) if cursor else None,
     )
+    rows = latest_scores.latest_scores_page(conn, page_request)
     page = rows[: query.limit]
     next_cursor = None
     if len(rows) > query.limit:
@@ -99,18 +97,33 @@ def list_scores(conn: DbConnection, query: ScoreListQuery) -> ScoreList:
             organization_id=last["organization_id"],
             snapshot=snapshot,
         ).encode()
-    return ScoreList(items=[ScoreSummary.model_validate(_summary_fields(row)) for row in page], next_cursor=next_cursor)
+    return ScoreList(items=[_score_object(row) for row in page], next_cursor=next_cursor)
 
 
-def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
-    components = ComponentScores(
-        login=row["login_score"],
-        case_resolution=row["case_resolution_score"],
-        campaign_completion=row["campaign_completion_score"],
-        feature_adoption=row["feature_adoption_score"],
-        support_tickets=row["support_ticket_score"],
-    )
-    return {**{column: row[column] for column in SUMMARY_COLUMNS}, "components": components}
+def _score_object(row: dict[str, Any]) -> ScoreSummary:
+    """A row of the latest-score listing (with its effective risk and active override's columns).
+
+    Built without validation: the columns' types are the model's (a page of 200, or a summary's
+    newlyHighRisk of a large fleet, spent most of its time validating them again).
+    """
+    override = _override_of(row, prefix="override_", trusted=True)
+    return ScoreSummary.model_construct(**_score_fields(row, override))
+
+
+def _score_fields(row: dict[str, Any], override: RiskOverride | None) -> dict[str, Any]:
+    return {
+        **{column: row[column] for column in LIST_COLUMNS},
+        "risk_level": override.risk_level if override else row["risk_level"],
+        "computed_risk_level": row["risk_level"],
+        "override": override,
+    }
+
+
+def _override_of(row: dict[str, Any] | None, prefix: str = "", *, trusted: bool = False) -> RiskOverride | None:
+    if row is None or row[f"{prefix}set_at"] is None:
+        return None
+    fields = {name: row[prefix + name] for name in RiskOverride.model_fields}
+    return RiskOverride.model_construct(**fields) if trusted else RiskOverride.model_validate(fields)
 
 
 def score_detail(conn: DbConnection, organization_id: UUID) -> ScoreDetail:
@@ -119,11 +132,12 @@ def score_detail(conn: DbConnection, organization_id: UUID) -> ScoreDetail:
     if row is None:
         require_organization(conn, organization_id)
         raise ResourceNotFoundError(f"Organization {organization_id} has no score yet")
+    active = _override_of(override_use_cases.active_override(conn, organization_id, utc_now()))
     explanation = row["explanation"]
     contributions = _by_component(explanation.get("contributions", {}))
     return ScoreDetail.model_validate(
         {
-            **_summary_fields(row),
+            **_score_fields(row, active),
             "weights": _by_component({name: float(weight) for name, weight in row["weights"].items()}),
             "contributions": contributions,
             "missing_components": explanation.get("missingComponents", []),
@@ -248,10 +262,61 @@ def run_progress(conn: DbConnection, run_id: str) -> RunProgress:
     )
 
 
+def set_override(conn: DbConnection, organization_id: UUID, body: OverrideRequest, set_by: str) -> RiskOverride:
+    """Set the tenant's risk override (replacing the active one); the tenant may have no score yet."""
+    require_organization(conn, organization_id)
+    new = override_use_cases.NewOverride(body.risk_level, body.reason, body.expires_at)
+    try:
+        row = override_use_cases.set_override(
+            conn, organization_id, new, set_by=set_by, now=utc_now(), bus_name=get_settings().risk_event_bus_name
+        )
+    except OverrideRuleError as exc:
+        raise BadBodyError(exc.field, exc.problem) from None
+    override = _override_of(row)
+    assert override is not None
+    return override
+
+
+def clear_override(conn: DbConnection, organization_id: UUID, cleared_by: str) -> None:
+    require_organization(conn, organization_id)
+    try:
+        override_use_cases.clear_override(
+            conn, organization_id, cleared_by=cleared_by, now=utc_now(), bus_name=get_settings().risk_event_bus_name
+        )
+    except override_use_cases.NoActiveOverrideError as exc:
+        raise ResourceNotFoundError(str(exc)) from None
+
+
+def override_history(conn: DbConnection, organization_id: UUID) -> OverrideHistory:
+    require_organization(conn, organization_id)
+    rows = overrides.override_history(conn, organization_id)
+    return OverrideHistory(organization_id=organization_id, items=[OverrideRecord.model_validate(r) for r in rows])
+
+
+def summary(conn: DbConnection) -> PortfolioSummary:
+    """The portfolio over each tenant's latest score, by effective risk."""
+    counts = latest_scores.portfolio(conn)
+    risk, trend = counts.by_risk, counts.by_trend
+    return PortfolioSummary(
+        tenants=counts.tenants,
+        by_risk=RiskCounts(LOW=risk.get("LOW", 0), MEDIUM=risk.get("MEDIUM", 0), HIGH=risk.get("HIGH", 0)),
+        by_trend=TrendCounts(
+            IMPROVING=trend.get("IMPROVING", 0), STABLE=trend.get("STABLE", 0), DECLINING=trend.get("DECLINING", 0)
+        ),
+        average_score=round(counts.score_sum / counts.tenants, 2) if counts.tenants else None,
+        newly_high_risk=[_score_object(row) for row in latest_scores.newly_high_risk(conn)],
+    )
+
+
 def require_organization(conn: DbConnection, organization_id: UUID) -> None:
     if not organizations.organization_exists(conn, organization_id):
         raise ResourceNotFoundError(f"Organization {organization_id} not found")
 
 
+def utc_now() -> datetime:
+    """The API's clock (tests replace it to set overrides in the past)."""
+    return datetime.now(UTC)
+
+
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return utc_now().date()

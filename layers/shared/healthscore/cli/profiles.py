@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from healthscore.api import profile_service
-from healthscore.api.problems import InvalidBodyError
+from healthscore.api.problems import BadBodyError
 from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
 from healthscore.dal.connection import connect
 from healthscore.local.embedded_db import use_local_database
@@ -100,7 +100,7 @@ def run_apply(args: argparse.Namespace) -> int:
         profile_id, document = read_profile_file(args.file)
         with connect(use_local_database()) as conn:
             saved = profile_service.save_profile(conn, profile_id, document, f"cli:{getpass.getuser()}")
-    except (ProfileFileError, InvalidBodyError) as exc:
+    except (ProfileFileError, BadBodyError) as exc:
         print(f"healthscore profiles apply: {exc}")
         return 1
     print(f"saved {saved.profile_id} version {saved.version}; the scorer applies it within 60 s")
@@ -112,7 +112,7 @@ def run_preview(args: argparse.Namespace) -> int:
         profile_id, document = read_profile_file(args.file)
         with connect(use_local_database()) as conn:
             result = profile_service.preview_profile(conn, profile_id, document)
-    except (ProfileFileError, InvalidBodyError) as exc:
+    except (ProfileFileError, BadBodyError) as exc:
         print(f"healthscore profiles preview: {exc}")
         return 1
     if args.json:

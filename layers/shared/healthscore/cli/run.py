@@ -142,12 +142,19 @@ def _describe(result: JobResult) -> str:
 
 
 def print_risk_table(conn: DbConnection, run_id: str) -> None:
+    """The run's tenants by effective risk and trend, then the riskiest; `*` marks an override's level."""
     counts = runs.risk_counts(conn, run_id)
     trends = ("IMPROVING", "STABLE", "DECLINING")
-    print(f"\n{'risk':<8}{'tenants':>9}" + "".join(f"{t.lower():>11}" for t in trends))
+    print(f"\n{'risk':<8}{'tenants':>9}" + "".join(f"{t.lower():>11}" for t in trends) + f"{'overridden':>12}")
     for risk in ("HIGH", "MEDIUM", "LOW"):
-        by_trend = {row["trend"]: row["tenants"] for row in counts if row["risk_level"] == risk}
-        print(f"{risk:<8}{sum(by_trend.values()):>9,}" + "".join(f"{by_trend.get(t, 0):>11,}" for t in trends))
+        rows = [row for row in counts if row["risk_level"] == risk]
+        by_trend = {row["trend"]: row["tenants"] for row in rows}
+        overridden = sum(row["overridden"] for row in rows)
+        print(
+            f"{risk:<8}{sum(by_trend.values()):>9,}"
+            + "".join(f"{by_trend.get(t, 0):>11,}" for t in trends)
+            + f"{overridden:>12,}"
+        )
     rows = runs.riskiest_scores(conn, run_id, RISKIEST_SHOWN)
     if not rows:
         return
@@ -163,10 +170,13 @@ def print_risk_table(conn: DbConnection, run_id: str) -> None:
             row["support_ticket_score"],
         )
         previous = "-" if row["previous_score"] is None else row["previous_score"]
+        risk = row["effective_risk_level"] + ("*" if row["effective_risk_level"] != row["risk_level"] else "")
         print(
-            f"{row['name'][:29]:<30}{row['overall_score']:>6}{previous:>6} {row['trend']:<10}{row['risk_level']:<7}"
+            f"{row['name'][:29]:<30}{row['overall_score']:>6}{previous:>6} {row['trend']:<10}{risk:<7}"
             + "".join(f"{'-' if c is None else c:>5} " for c in components)
         )
+    if any(row["effective_risk_level"] != row["risk_level"] for row in rows):
+        print("* overridden by hand (GET /scores/{organizationId} shows the computedRiskLevel and the override)")
 
 
 def print_movers(conn: DbConnection, run_id: str) -> None:

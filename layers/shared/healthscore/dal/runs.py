@@ -130,31 +130,39 @@ def run_progress(conn: DbConnection, run_id: str) -> dict[str, Any] | None:
     return conn.execute(PROGRESS_SQL, (run_id,)).fetchone()
 
 
-RISK_COUNTS_SQL = """
-SELECT s.risk_level, s.trend, count(*) AS tenants
+# A run's scores with the effective risk: an active override's level where the tenant has one.
+RUN_SCORES_SQL = """
+SELECT s.*, l.override_risk_level AS override_risk_level,
+       CASE WHEN l.override_expires_at > now() THEN l.override_risk_level ELSE s.risk_level END AS effective_risk_level
 FROM tenant_health_scores s
+LEFT JOIN tenant_latest_scores l ON l.organization_id = s.organization_id AND l.score_date = s.score_date
 WHERE s.run_id = %s
-GROUP BY s.risk_level, s.trend
 """
 
-RISKIEST_SQL = """
-SELECT o.name, s.overall_score, s.previous_score, s.trend, s.risk_level,
-       s.login_score, s.case_resolution_score, s.campaign_completion_score,
-       s.feature_adoption_score, s.support_ticket_score
-FROM tenant_health_scores s JOIN organizations o ON o.id = s.organization_id
-WHERE s.run_id = %s
-ORDER BY CASE s.risk_level WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, s.overall_score, o.name
+RISK_COUNTS_SQL = f"""
+SELECT r.effective_risk_level AS risk_level, r.trend, count(*) AS tenants,
+       count(*) FILTER (WHERE r.effective_risk_level <> r.risk_level) AS overridden
+FROM ({RUN_SCORES_SQL}) r
+GROUP BY r.effective_risk_level, r.trend
+"""  # noqa: S608 - a constant subquery
+
+RISKIEST_SQL = f"""
+SELECT o.name, r.overall_score, r.previous_score, r.trend, r.effective_risk_level, r.risk_level,
+       r.login_score, r.case_resolution_score, r.campaign_completion_score,
+       r.feature_adoption_score, r.support_ticket_score
+FROM ({RUN_SCORES_SQL}) r JOIN organizations o ON o.id = r.organization_id
+ORDER BY CASE r.effective_risk_level WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, r.overall_score, o.name
 LIMIT %s
-"""
+"""  # noqa: S608 - a constant subquery
 
 
 def risk_counts(conn: DbConnection, run_id: str) -> list[dict[str, Any]]:
-    """How many of a run's tenants landed in each risk level and trend."""
+    """How many of a run's tenants landed in each effective risk level and trend (and how many by override)."""
     return conn.execute(RISK_COUNTS_SQL, (run_id,)).fetchall()
 
 
 def riskiest_scores(conn: DbConnection, run_id: str, limit: int) -> list[dict[str, Any]]:
-    """A run's scores, highest risk and lowest score first."""
+    """A run's scores, highest effective risk and lowest score first (`risk_level`: the formula's)."""
     return conn.execute(RISKIEST_SQL, (run_id, limit)).fetchall()
 
 

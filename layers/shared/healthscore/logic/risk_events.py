@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from aws_lambda_powertools import Logger
 
@@ -34,15 +35,62 @@ def risk_change_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
         "overallScore": row["overall_score"],
         "trend": row["trend"],
         "drivers": contribution_deltas(row["explanation"]["contributions"], previous_contributions),
+        "source": "score",
     }
 
 
-def publish_risk_changes(bus_name: str, outcomes: list[TenantOutcome]) -> int:
-    """Put one event per risk change; return how many were published.
+def override_change_detail(
+    organization_id: UUID,
+    previous_risk: str,
+    risk: str,
+    score: dict[str, Any] | None,
+    override: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The event detail of an override set, cleared or lapsed, if it changed the effective risk."""
+    if previous_risk == risk:
+        return None
+    return {
+        "organizationId": str(organization_id),
+        "scoreDate": score["score_date"].isoformat() if score else None,
+        "previousRiskLevel": previous_risk,
+        "riskLevel": risk,
+        "computedRiskLevel": score["risk_level"] if score else None,
+        "overallScore": score["overall_score"] if score else None,
+        "override": None
+        if override is None
+        else {
+            "riskLevel": override["risk_level"],
+            "reason": override["reason"],
+            "setBy": override["set_by"],
+            "expiresAt": override["expires_at"].isoformat(),
+        },
+        "source": "override",
+    }
 
-    The scores are already stored: a failure to publish is logged, never raised.
+
+def lapse_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
+    """The event of an override whose lapse the scorer found, if the lapse changed the effective risk."""
+    lapse = outcome.lapse
+    if lapse is None:
+        return None
+    return override_change_detail(
+        lapse.organization_id, lapse.override_risk_level, lapse.effective_risk_level, outcome.row, None
+    )
+
+
+def publish_risk_changes(bus_name: str, outcomes: list[TenantOutcome]) -> int:
+    """Put one event per risk change of the scores and per lapsed override; return how many were published."""
+    details = [
+        detail for outcome in outcomes for detail in (risk_change_detail(outcome), lapse_detail(outcome)) if detail
+    ]
+    return publish_details(bus_name, details)
+
+
+def publish_details(bus_name: str, details: list[dict[str, Any]]) -> int:
+    """Put one `HealthRiskChanged` event per detail; return how many were published.
+
+    What they announce is already stored: a failure to publish is logged, never raised.
     """
-    details = [detail for outcome in outcomes if (detail := risk_change_detail(outcome)) is not None]
     published = 0
     for start in range(0, len(details), PUT_EVENTS_LIMIT):
         chunk = details[start : start + PUT_EVENTS_LIMIT]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
+from uuid import UUID
 
 from healthscore.core import input_sources, scoring
 from healthscore.core.profile_matching import ProfileSet, TenantFacts
 from healthscore.dal import scores, usage
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.latest_scores import Lapse
 from healthscore.dal.usage import TenantUsage
 from healthscore.logic import clock
 from healthscore.logic.tenant_requests import (
@@ -54,9 +57,15 @@ def _score_group(
     with conn.transaction():
         # A duplicate message in one batch is scored once: the last row of a tenant wins.
         unique_rows = {r.organization_id: r.row for r in results if r.row is not None}
-        scores.upsert_scores(conn, list(unique_rows.values()))
+        lapses = {lapse.organization_id: lapse for lapse in scores.upsert_scores(conn, list(unique_rows.values()))}
         record_outcomes(conn, results)
-    return results
+    return [_with_lapse(outcome, lapses) for outcome in results]
+
+
+def _with_lapse(outcome: TenantOutcome, lapses: dict[UUID, Lapse]) -> TenantOutcome:
+    """The outcome that announces its tenant's lapsed override (once, if the batch scored it twice)."""
+    lapse = lapses.pop(outcome.organization_id, None) if outcome.row is not None else None
+    return replace(outcome, lapse=lapse) if lapse else outcome
 
 
 def skip_reason(tenant: TenantUsage | None) -> str | None:

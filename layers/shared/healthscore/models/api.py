@@ -24,26 +24,36 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-class ComponentScores(ApiModel):
-    """Each component's score 0-100; null when the tenant had no data for it."""
+class RiskOverride(ApiModel):
+    """A CSM's risk level for the tenant, applying until `expiresAt`."""
 
-    login: int | None
-    case_resolution: int | None
-    campaign_completion: int | None
-    feature_adoption: int | None
-    support_tickets: int | None
+    risk_level: RiskLevel
+    reason: str
+    set_by: str = Field(description="The principal who set it")
+    set_at: datetime
+    expires_at: datetime
 
 
 class ScoreSummary(ApiModel):
+    """A score object, with the portal's field names; `riskLevel` is the effective level."""
+
     organization_id: UUID
     organization_name: str
     score_date: date
     overall_score: int
-    components: ComponentScores
+    login_score: int | None = Field(description="Null: no data for the component")
+    case_resolution_score: int | None
+    campaign_completion_score: int | None
+    feature_adoption_score: int | None
+    support_ticket_score: int | None
     previous_score: int | None
     trend: Trend
-    risk_level: RiskLevel
+    risk_level: RiskLevel = Field(description="The override's level while one is active, else computedRiskLevel")
+    computed_risk_level: RiskLevel = Field(description="The level the score's formula gives")
+    override: RiskOverride | None = Field(description="The active override; null when none")
     calculated_at: datetime
+    profile_id: str = Field(description="The scoring profile that produced the score")
+    profile_version: int
 
 
 class ScoreList(ApiModel):
@@ -81,6 +91,52 @@ class ScoreDetail(ScoreSummary):
     run_id: str
     as_of: datetime
     change: ScoreChange | None = Field(description="Null for a tenant's first score")
+
+
+class OverrideRequest(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    risk_level: RiskLevel
+    reason: str = Field(min_length=1, max_length=500, description="Why (1-500 characters)")
+    expires_at: datetime = Field(description="In the future, at most 90 days ahead; without a time zone it is UTC")
+
+
+class OverrideRecord(RiskOverride):
+    """An override as recorded: cleared by hand (`clearedAt`, `clearedBy`) or not."""
+
+    cleared_at: datetime | None
+    cleared_by: str | None
+
+
+class OverrideHistory(ApiModel):
+    organization_id: UUID
+    items: list[OverrideRecord] = Field(description="Newest first")
+
+
+class RiskCounts(ApiModel):
+    model_config = ConfigDict(alias_generator=None, populate_by_name=True, frozen=True)
+
+    LOW: int
+    MEDIUM: int
+    HIGH: int
+
+
+class TrendCounts(ApiModel):
+    model_config = ConfigDict(alias_generator=None, populate_by_name=True, frozen=True)
+
+    IMPROVING: int
+    STABLE: int
+    DECLINING: int
+
+
+class PortfolioSummary(ApiModel):
+    tenants: int = Field(description="Tenants with a score")
+    by_risk: RiskCounts = Field(description="By effective risk level")
+    by_trend: TrendCounts
+    average_score: float | None = Field(description="Mean latest overall score; null with no scores")
+    newly_high_risk: list[ScoreSummary] = Field(
+        description="Effective risk HIGH now, previous score's risk not HIGH; lowest score first"
+    )
 
 
 class HistoryPoint(ApiModel):
