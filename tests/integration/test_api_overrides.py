@@ -6,6 +6,7 @@ ago shows how a lapse looks, with no sleeping and no job.
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from api_support import add_scored_tenants, call_api, request
+from api_support import add_scored_tenants, api_event, call_api, request
 from factories import add_org, add_score
 
 from healthscore.api import service
@@ -263,3 +264,32 @@ def test_a_walk_through_pages_keeps_its_snapshot_while_overrides_change(conn: Db
     assert all(item["override"] is None for item in items)
     assert set(listed({"riskLevel": "LOW"})) == set(low[:4])  # a new walk sees the two overridden
     assert set(listed({"riskLevel": "HIGH"})) == set(low[4:])
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data"])
+def test_a_body_that_is_not_declared_json_is_a_415_not_a_500(
+    conn: DbConnection, low_tenant: UUID, content_type: str
+) -> None:
+    event = api_event(
+        OVERRIDE,
+        path={"organizationId": low_tenant},
+        body={"riskLevel": "HIGH", "reason": "Executive sponsor left", "expiresAt": in_days(7)},
+    )
+    event["headers"]["content-type"] = content_type
+
+    status, body = call_api(event)
+
+    assert status == 415, body
+    assert "application/json" in body["message"]
+    assert score_object(low_tenant)["override"] is None  # nothing written
+
+
+def test_a_body_whose_bytes_are_not_utf8_is_a_400_not_a_500(conn: DbConnection, low_tenant: UUID) -> None:
+    event = api_event(OVERRIDE, path={"organizationId": low_tenant}, body={})
+    event.update(body=base64.b64encode(b"\xe9f\xff\xfe").decode(), isBase64Encoded=True)
+
+    status, body = call_api(event)
+
+    assert status == 400, body
+    assert "UTF-8" in body["message"]
+    assert score_object(low_tenant)["override"] is None

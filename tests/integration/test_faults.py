@@ -136,7 +136,7 @@ def test_a_query_stopped_by_the_statement_timeout_is_a_503_not_a_500(
     api: Any, tenants: list[UUID], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_statement_timeout(monkeypatch, database_url)
-    with holding(database_url, "LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE"):
+    with holding(database_url, "LOCK TABLE organizations, tenant_latest_scores IN ACCESS EXCLUSIVE MODE"):
         assert_unavailable(get(api, "GET /scores"))
         assert_unavailable(get(api, "GET /scores/{organizationId}", path={"organizationId": tenants[0]}))
     assert get(api, "GET /scores")[0] == 200  # the same connection, fine once the lock is gone

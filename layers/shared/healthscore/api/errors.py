@@ -17,7 +17,10 @@ import psycopg
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from healthscore.api import roles
 from healthscore.api.problems import (
@@ -95,15 +98,26 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             body=body.model_dump(mode="json", by_alias=True),
         )
 
-    @app.exception_handler(RequestValidationError)
-    def invalid_request(exc: RequestValidationError) -> Response:
+    def denied_first() -> Response | None:
         # Powertools validates parameters before any route middleware runs: check the caller
         # first, so one without credentials or role learns nothing about the parameters.
         try:
             roles.authorize(app.current_event, route_roles(app.current_event.raw_event.get("routeKey")))
         except (NotAuthenticatedError, NotAuthorizedError) as denied:
             return problem_response(denied)
-        return validation_response(exc)
+        return None
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response:
+        return denied_first() or validation_response(exc)
+
+    def not_json() -> Response:
+        message = "The body must be JSON, sent with Content-Type: application/json"
+        return denied_first() or error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, ErrorBody(message=message))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_body(exc: RequestUnsupportedContentType) -> Response:
+        return not_json()
 
     @app.not_found
     def no_route(exc: NotFoundError) -> Response:
@@ -123,6 +137,19 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             ),
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    # Powertools decodes a base64 body as UTF-8 before parsing it as JSON.
+    @app.exception_handler(UnicodeDecodeError)
+    def body_not_utf8(exc: UnicodeDecodeError) -> Response:
+        message = "The body must be JSON in UTF-8; its bytes are not UTF-8"
+        return denied_first() or error_response(HTTPStatus.BAD_REQUEST, ErrorBody(message=message))
+
+    # Powertools' validation parses a multipart body itself and raises a bare ValueError for one
+    # without a boundary; every other ValueError is unexpected, as before.
+    @app.exception_handler(ValueError)
+    def bad_multipart_or_unexpected(exc: ValueError) -> Response:
+        content_type = app.current_event.headers.get("content-type") or ""
+        return not_json() if content_type.lower().startswith("multipart/") else unexpected(exc)
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -56,6 +56,7 @@ ERROR_RESPONSES: Final = {
     HTTPStatus.FORBIDDEN: "The caller lacks the role",
     HTTPStatus.NOT_FOUND: "Unknown organization, run or profile, or nothing scored yet",
     HTTPStatus.CONFLICT: "Not possible in the resource's current state (e.g. deleting the default profile)",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "A body sent with a Content-Type other than application/json",
     HTTPStatus.UNPROCESSABLE_ENTITY: "A parameter failed validation (named in the message)",
     HTTPStatus.INTERNAL_SERVER_ERROR: "Unexpected error; quote the correlationId",
     HTTPStatus.SERVICE_UNAVAILABLE: "The database is unavailable for now; retry after Retry-After seconds",
