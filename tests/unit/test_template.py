@@ -501,9 +501,9 @@ def test_database_connections_verify_tls_against_the_layers_bundle_with_timeouts
     assert 'cp "$(RDS_CA_BUNDLE)" "$(ARTIFACTS_DIR)/certs/"' in build
     assert "RDS_CA_BUNDLE = certs/rds-global-bundle.pem" in build
     assert (variables["DB_CONNECT_TIMEOUT"], variables["DB_STATEMENT_TIMEOUT_MS"]) == ("5", "30000")
-    assert functions()["ApiFunction"]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "5000"
-    for name in ("FanoutFunction", "ScorerFunction"):
-        assert functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "30000", name
+    for name in ("ApiFunction", "ScorerFunction"):
+        assert functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "5000", name
+    assert functions()["FanoutFunction"]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"] == "30000"
     migrate = functions()["MigrateFunction"]
     assert int(migrate["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < migrate["Timeout"] * 1000
 
