@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from healthscore.api import profile_service, service
-from healthscore.api.roles import ADMIN_ROLES, API_ROLES, caller, current_principal, require_roles
+from healthscore.api.roles import ADMIN_ROLES, API_ROLES, current_principal, require_roles
 from healthscore.config import Role
 from healthscore.core.metrics import MetricType
 from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
@@ -163,7 +163,7 @@ def get_summary() -> PortfolioSummary:
 
 
 def _principal() -> str:
-    """Who is calling (the authorizer's subject or the IAM principal), for the override's record."""
+    """Who is calling (the authorizer's subject or the IAM principal), recorded with what they save."""
     return current_principal().subject
 
 
@@ -205,7 +205,7 @@ def list_profiles() -> ProfileList:
 
 @route("PUT", "/profiles/{profileId}", "Save a scoring profile as its new version (PLATFORM_ADMIN)", roles=ADMIN_ROLES)
 def put_profile(profile_id: ProfileId, document: ProfileBody) -> ProfileOut:
-    return profile_service.save_profile(get_connection(), profile_id, document, _caller_subject())
+    return profile_service.save_profile(get_connection(), profile_id, document, _principal())
 
 
 @route(
@@ -222,13 +222,6 @@ def delete_profile(profile_id: ProfileId) -> None:
 @route("POST", "/profiles/{profileId}/preview", "What a candidate profile would do to the fleet; nothing is written")
 def preview_profile(profile_id: ProfileId, document: ProfileBody) -> ProfilePreview:
     return profile_service.preview_profile(get_connection(), profile_id, document)
-
-
-def _caller_subject() -> str:
-    """Who is calling (recorded with what they save); the role middleware has already admitted them."""
-    from healthscore.api.resolver import app  # the resolver imports these routes
-
-    return caller(app.current_event).subject
 
 
 def route_roles(route_key: str | None) -> frozenset[Role]:
