@@ -8,9 +8,12 @@ from uuid import UUID
 
 from healthscore.dal.connection import DbConnection
 
+# One statement for a batch's outcomes (binary arrays: no per-row statement, no text escaping).
 UPSERT_OUTCOME_SQL = """
 INSERT INTO run_tenant_outcomes (run_id, organization_id, outcome, reason, updated_at)
-VALUES (%s, %s, %s, %s, now())
+SELECT r.run_id, r.organization_id, r.outcome, r.reason, now()
+FROM unnest(%(run_id)b::text[], %(organization_id)b::uuid[], %(outcome)b::text[], %(reason)b::text[])
+     AS r (run_id, organization_id, outcome, reason)
 ON CONFLICT (run_id, organization_id) DO UPDATE
 SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, updated_at = now()
 """
@@ -18,9 +21,13 @@ SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, updated_at = now()
 
 def record_outcomes(conn: DbConnection, outcomes: list[tuple[str, UUID, str, str | None]]) -> None:
     """Upsert (run_id, organization_id, outcome, reason) rows; the latest attempt wins."""
-    if outcomes:
-        with conn.cursor() as cur:
-            cur.executemany(UPSERT_OUTCOME_SQL, outcomes)
+    # One row per key: a statement may not upsert a row twice, and the last attempt is the one kept.
+    latest = list(
+        {(run_id, org_id): (run_id, org_id, outcome, reason) for run_id, org_id, outcome, reason in outcomes}.values()
+    )
+    if latest:
+        columns = ("run_id", "organization_id", "outcome", "reason")
+        conn.execute(UPSERT_OUTCOME_SQL, {name: [row[i] for row in latest] for i, name in enumerate(columns)})
 
 
 START_RUN_SQL = """

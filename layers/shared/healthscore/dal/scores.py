@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
 from healthscore.dal import latest_scores
@@ -25,9 +27,26 @@ SCORE_COLUMNS = (
 )
 JSON_COLUMNS = {"weights", "inputs", "explanation"}
 
+# The array type of each column: a batch is written by one INSERT ... SELECT FROM unnest(...)
+# (one statement and one index pass for the batch, where executemany ran one statement per row).
+COLUMN_TYPES: Final = {
+    "organization_id": "uuid",
+    "score_date": "date",
+    **{column: "int" for column in latest_scores.SCORE_VALUE_COLUMNS if column.endswith("_score")},
+    "trend": "text",
+    "risk_level": "text",
+    "run_id": "text",
+    "as_of": "timestamptz",
+    **dict.fromkeys(JSON_COLUMNS, "jsonb"),
+    "profile_id": "text",
+    "profile_version": "int",
+}
+
 UPSERT_SQL = f"""
 INSERT INTO tenant_health_scores ({", ".join(SCORE_COLUMNS)}, calculated_at)
-VALUES ({", ".join(f"%({column})s" for column in SCORE_COLUMNS)}, now())
+SELECT {", ".join(f"r.{column}" for column in SCORE_COLUMNS)}, now()
+FROM unnest({", ".join(f"%({column})b::{COLUMN_TYPES[column]}[]" for column in SCORE_COLUMNS)})
+     AS r ({", ".join(SCORE_COLUMNS)})
 ON CONFLICT (organization_id, score_date) DO UPDATE SET
 {", ".join(f"{column} = EXCLUDED.{column}" for column in SCORE_COLUMNS[2:])}, calculated_at = now()
 """  # noqa: S608 - column names are constants; every value is a parameter
@@ -39,10 +58,21 @@ WHERE organization_id = ANY(%(ids)s) AND score_date < %(score_date)s
 ORDER BY organization_id, score_date DESC
 """
 
-SCORES_ON_SQL = """
-SELECT organization_id, score_date, overall_score, risk_level, explanation
-FROM tenant_health_scores
-WHERE organization_id = ANY(%(ids)s) AND score_date = %(score_date)s
+# Per tenant its latest earlier day and its same-day row, each one probe of the primary key
+# (DISTINCT ON over the ids' whole history read every stored day of each tenant).
+SCORES_AROUND_SQL = """
+SELECT s.organization_id, s.score_date, s.overall_score, s.risk_level, s.explanation
+FROM unnest(%(ids)s::uuid[]) AS k (organization_id)
+CROSS JOIN LATERAL (
+    (SELECT t.organization_id, t.score_date, t.overall_score, t.risk_level, t.explanation
+     FROM tenant_health_scores t
+     WHERE t.organization_id = k.organization_id AND t.score_date < %(score_date)s
+     ORDER BY t.score_date DESC LIMIT 1)
+    UNION ALL
+    (SELECT t.organization_id, t.score_date, t.overall_score, t.risk_level, t.explanation
+     FROM tenant_health_scores t
+     WHERE t.organization_id = k.organization_id AND t.score_date = %(score_date)s)
+) s
 """
 
 LATEST_SQL = """
@@ -62,17 +92,24 @@ ORDER BY score_date
 
 
 def upsert_scores(conn: DbConnection, rows: list[dict[str, Any]]) -> list[Lapse]:
-    """Write a batch of scores, and the tenants' latest rows, in one transaction (pipelined by executemany).
+    """Write a batch of scores (one row per tenant and day), and the tenants' latest rows, in one transaction.
 
     Returns the overrides found lapsed on the rows rewritten (their lapse is announced now).
     """
     if not rows:
         return []
-    params = [{k: Jsonb(v) if k in JSON_COLUMNS else v for k, v in row.items()} for row in rows]
-    with conn.transaction():
-        with conn.cursor() as cur:
-            cur.executemany(UPSERT_SQL, params)
+    params = {
+        column: [Jsonb(row[column]) for row in rows] if column in JSON_COLUMNS else [row[column] for row in rows]
+        for column in SCORE_COLUMNS
+    }
+    with _transaction(conn):
+        conn.execute(UPSERT_SQL, params)
         return latest_scores.refresh_from_scores(conn, [(row["organization_id"], row["score_date"]) for row in rows])
+
+
+def _transaction(conn: DbConnection) -> AbstractContextManager[object]:
+    """A transaction, unless the caller's is open: a savepoint would cost two more round trips."""
+    return nullcontext() if conn.info.transaction_status == TransactionStatus.INTRANS else conn.transaction()
 
 
 def scores_before(conn: DbConnection, ids: list[UUID], score_date: date) -> dict[UUID, dict[str, Any]]:
@@ -81,10 +118,16 @@ def scores_before(conn: DbConnection, ids: list[UUID], score_date: date) -> dict
     return {row["organization_id"]: row for row in rows}
 
 
-def scores_on(conn: DbConnection, ids: list[UUID], score_date: date) -> dict[UUID, dict[str, Any]]:
-    """The tenants' scores of `score_date` already written (a re-score replaces them)."""
-    rows = conn.execute(SCORES_ON_SQL, {"ids": ids, "score_date": score_date}).fetchall()
-    return {row["organization_id"]: row for row in rows}
+def scores_around(
+    conn: DbConnection, ids: list[UUID], score_date: date
+) -> tuple[dict[UUID, dict[str, Any]], dict[UUID, dict[str, Any]]]:
+    """In one statement, each tenant's latest score from a day before `score_date` (what the trend compares
+    to) and its score of `score_date` already written (a re-score replaces it)."""
+    before: dict[UUID, dict[str, Any]] = {}
+    same_day: dict[UUID, dict[str, Any]] = {}
+    for row in conn.execute(SCORES_AROUND_SQL, {"ids": ids, "score_date": score_date}):
+        (same_day if row["score_date"] == score_date else before)[row["organization_id"]] = row
+    return before, same_day
 
 
 def latest_score(conn: DbConnection, organization_id: UUID) -> dict[str, Any] | None:

@@ -38,8 +38,7 @@ def _score_group(
     ids = list({request.organization_id for request in group})
     score_date = as_of.date()
     tenants = usage.fetch_usage(conn, ids, as_of)
-    before = scores.scores_before(conn, ids, score_date)
-    same_day = scores.scores_on(conn, ids, score_date)
+    before, same_day = scores.scores_around(conn, ids, score_date)
     results: list[TenantOutcome] = []
     for request, tenant in workable(group, tenants, results, skip_reason):
         previous = before.get(tenant.organization_id)
