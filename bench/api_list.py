@@ -72,7 +72,9 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
 def ensure_scores(conn: DbConnection) -> None:
     """Two days of scores for every ACTIVE tenant and the overrides, unless already there."""
     ids = active_ids(conn)
-    if conn.execute("SELECT 1 FROM risk_overrides WHERE set_by = 'bench' LIMIT 1").fetchone():
+    overridden = conn.execute("SELECT 1 FROM risk_overrides WHERE set_by = 'bench' LIMIT 1").fetchone()
+    scored = conn.execute("SELECT 1 FROM tenant_health_scores WHERE run_id = %s LIMIT 1", (RUN_IDS[1],)).fetchone()
+    if overridden and scored:  # (a reseeded fleet has neither)
         return  # scored and overridden by an earlier run
     started = time.perf_counter()
     for run_id, as_of in zip(RUN_IDS, (BENCH_AS_OF - timedelta(days=1), BENCH_AS_OF), strict=True):
