@@ -54,6 +54,15 @@ PREVIEW_CANDIDATE: dict[str, Any] = {
 PREVIEW_PROFILE_ID = "everyone"
 
 
+CALCULATED_AT_DESC = {"sortBy": "calculatedAt", "order": "desc"}
+
+
+def _page(sort: dict[str, str]) -> RouteCase:
+    """The first page of 50 of the unfiltered list in one sort order."""
+    query = sort | {"limit": "50"}
+    return RouteCase(f"GET /scores?{urlencode(query)}", "GET", "/scores", lambda org: ({}, query))
+
+
 # One entry per route measured; a route of another branch is one more entry here.
 ROUTE_CASES = (
     RouteCase("GET /scores/{id}", "GET", "/scores/{organizationId}", lambda org: ({"organizationId": str(org)}, {})),
@@ -72,6 +81,7 @@ ROUTE_CASES = (
         "/scores",
         lambda org: ({}, {"newlyHighRisk": "true", "limit": "50"}),
     ),
+    *(_page(sort) for sort in ({"sortBy": "overallScore"}, {"sortBy": "organizationName"}, CALCULATED_AT_DESC)),
     RouteCase("GET /summary", "GET", "/summary", lambda org: ({}, {})),
     RouteCase(
         f"POST /profiles/{PREVIEW_PROFILE_ID}/preview",
