@@ -18,6 +18,7 @@ import time
 from benchlib import BENCH_AS_OF, PROJECT_ROOT, active_ids, bench_database, parser, print_table, quiet_powertools
 
 from healthscore.api.routes import JWT_PREFIX
+from healthscore.bench.api_latency import PREVIEW_CANDIDATE as CANDIDATE
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.dal.connection import DbConnection
@@ -26,18 +27,6 @@ from healthscore.local.handlers import load_handler
 from healthscore.local.lambda_context import LocalLambdaContext
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
-
-CANDIDATE = {
-    "priority": 1,
-    "weights": {
-        "login": 0.2,
-        "caseResolution": 0.1,
-        "campaignCompletion": 0.35,
-        "featureAdoption": 0.3,
-        "supportTickets": 0.05,
-    },
-    "missingData": "neutral",
-}
 
 
 def score_everyone(conn: DbConnection) -> int:

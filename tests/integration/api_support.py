@@ -81,9 +81,15 @@ def _handler() -> Any:
     return load_handler("api").lambda_handler
 
 
+def invoke_api(event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke the real functions/api/app.py handler; its raw API Gateway response."""
+    response: dict[str, Any] = _handler()(event, CONTEXT)
+    return response
+
+
 def call_api(event: dict[str, Any]) -> tuple[int, Any]:
     """Invoke the real functions/api/app.py handler; (status, parsed JSON body or None without one)."""
-    response = _handler()(event, CONTEXT)
+    response = invoke_api(event)
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 

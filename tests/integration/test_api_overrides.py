@@ -193,6 +193,7 @@ def test_the_summary_counts_latest_scores_by_effective_risk_and_trend(conn: DbCo
         if r["risk_level"] == "HIGH" and r["previous_risk_level"] in {"LOW", "MEDIUM"}
     }
     assert {UUID(item["organizationId"]) for item in body["newlyHighRisk"]} == newly
+    assert body["newlyHighRiskCount"] == len(newly)
     assert all(set(item) >= {"loginScore", "computedRiskLevel", "override"} for item in body["newlyHighRisk"])
 
 
@@ -200,6 +201,7 @@ def test_an_empty_portfolio(database_url: str) -> None:
     status, body = request("GET /summary")
 
     assert (status, body["tenants"], body["averageScore"], body["newlyHighRisk"]) == (200, 0, None, [])
+    assert body["newlyHighRiskCount"] == 0
 
 
 def test_the_summary_counters_follow_every_write(conn: DbConnection) -> None:
@@ -211,16 +213,18 @@ def test_the_summary_counters_follow_every_write(conn: DbConnection) -> None:
     add_score(conn, tenants[3], TODAY - timedelta(days=5), 99)  # an older day leaves the latest row alone
 
     counters = conn.execute(
-        "SELECT effective_risk_level, trend, tenants, score_sum FROM tenant_score_counts WHERE tenants <> 0"
+        "SELECT effective_risk_level, trend, tenants, score_sum, newly_high FROM tenant_score_counts WHERE tenants <> 0"
     ).fetchall()
     recount = conn.execute(
-        "SELECT effective_risk_level, trend, count(*) AS tenants, sum(overall_score) AS score_sum"
+        "SELECT effective_risk_level, trend, count(*) AS tenants, sum(overall_score) AS score_sum,"
+        " count(*) FILTER (WHERE effective_risk_level = 'HIGH' AND previous_risk_level <> 'HIGH') AS newly_high"
         " FROM tenant_latest_scores GROUP BY 1, 2"
     ).fetchall()
     assert sorted(map(tuple, (r.values() for r in counters))) == sorted(map(tuple, (r.values() for r in recount)))
     status, body = request("GET /summary")
     assert (status, body["tenants"]) == (200, len(tenants))
     assert body["byRisk"]["HIGH"] == sum(r["tenants"] for r in recount if r["effective_risk_level"] == "HIGH")
+    assert body["newlyHighRiskCount"] == sum(r["newly_high"] for r in recount) > 0
 
 
 def test_the_sample_events_of_events_are_answered(conn: DbConnection, events_dir: Path) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from api_support import OPS_ROLE_ARN, add_scored_tenants, api_event, call_api, request
+from api_support import OPS_ROLE_ARN, add_scored_tenants, api_event, call_api, invoke_api, request
 from factories import add_org, add_score
 from handlers import TEST_REQUEST_ID
 
 from healthscore.api import service
+from healthscore.api.resolver import openapi_json
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection
 
@@ -316,6 +317,19 @@ def test_an_unexpected_error_is_a_500_with_a_correlation_id_and_no_internals(
     assert status == 500
     assert body["correlationId"] == TEST_REQUEST_ID  # the Lambda request id
     assert "hunter2" not in json.dumps(body)
+
+
+def test_the_swagger_ui_is_served_over_the_same_document(database_url: str) -> None:
+    # Built on first use (healthscore.api.resolver), not at import: it must still work then.
+    response = invoke_api(api_event("GET /swagger"))
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "text/html"
+    assert "SwaggerUIBundle" in response["body"]
+    assert "/api/v1/internal/client-health/scores/{organizationId}" in response["body"]
+
+    status, body = call_api(api_event("GET /swagger", query={"format": "json"}))
+    assert status == 200
+    assert body == json.loads(openapi_json())
 
 
 def test_the_openapi_document_is_served_and_unknown_routes_are_404(database_url: str) -> None:

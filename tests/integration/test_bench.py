@@ -24,7 +24,9 @@ def test_a_100_tenant_bench_run_measures_every_path(
     for name, value in QUIET_POWERTOOLS_ENV.items():  # set here, so that they are undone after the test
         monkeypatch.setenv(name, value)
     output = tmp_path / "latest.json"
-    results = run_bench(100, seed_style_sample=10, api_calls=20, cold_start_repeat=1, output=str(output))
+    results = run_bench(
+        100, seed_style_sample=10, api_calls=20, preview_calls=3, cold_start_repeat=1, output=str(output)
+    )
 
     assert json.loads(output.read_text())["tenants"] == results["tenants"] == results["database"]["active"]
     assert results["database"]["history_rows"] == results["tenants"] * HISTORY_DAYS
@@ -38,6 +40,10 @@ def test_a_100_tenant_bench_run_measures_every_path(
     assert results["scorerPeakRssMb"] > 0
     routes = {route["name"]: route for route in results["api"]}
     assert set(routes) == {case.name for case in ROUTE_CASES if available(case)}
-    assert all(route["calls"] == 20 and route["errors"] == 0 for route in routes.values())
+    assert {"POST /profiles/everyone/preview", "GET /scores?newlyHighRisk=true&limit=50", "GET /summary"} <= set(routes)
+    assert {name: route["calls"] for name, route in routes.items()} == {
+        case.name: 3 if case.costly else 20 for case in ROUTE_CASES
+    }
+    assert all(route["errors"] == 0 and route["p99_ms"] >= route["p50_ms"] > 0 for route in routes.values())
     assert {cold["handler"] for cold in results["coldStarts"]} == set(HANDLERS)
     assert all(len(cold["top_imports"]) == 5 for cold in results["coldStarts"])

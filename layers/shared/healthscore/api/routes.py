@@ -108,10 +108,19 @@ def list_scores(
     max_score: Annotated[int | None, Query(alias="maxScore", ge=0, le=100)] = None,
     sort_by: Annotated[SortBy, Query(alias="sortBy")] = "overallScore",
     order: Annotated[SortOrder, Query()] = "asc",
+    newly_high_risk: Annotated[
+        bool,
+        Query(
+            alias="newlyHighRisk",
+            description="true: only the tenants whose effective risk is HIGH and whose previous score's was not",
+        ),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=1024, description="nextCursor of the previous page")] = None,
 ) -> ScoreList:
-    filters = ScoreFilters(risk_level=risk_level, trend=trend, min_score=min_score, max_score=max_score)
+    filters = ScoreFilters(
+        risk_level=risk_level, trend=trend, min_score=min_score, max_score=max_score, newly_high_risk=newly_high_risk
+    )
     query = service.ScoreListQuery(filters=filters, sort_by=sort_by, order=order, limit=limit, cursor=cursor)
     return service.list_scores(get_connection(), query)
 

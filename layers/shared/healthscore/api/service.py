@@ -27,6 +27,7 @@ from healthscore.logic.enqueue import enqueue_messages
 from healthscore.logic.fanout import new_run_id
 from healthscore.logic.run_guard import start_run_unless_running
 from healthscore.models.api import (
+    NEWLY_HIGH_RISK_LIMIT,
     Adoption,
     ContributionChange,
     FeatureUsage,
@@ -294,8 +295,9 @@ def override_history(conn: DbConnection, organization_id: UUID) -> OverrideHisto
 
 
 def summary(conn: DbConnection) -> PortfolioSummary:
-    """The portfolio over each tenant's latest score, by effective risk."""
-    counts = latest_scores.portfolio(conn)
+    """The portfolio over each tenant's latest score, by effective risk, at one database time."""
+    now = scores.database_now(conn)
+    counts = latest_scores.portfolio(conn, now)
     risk, trend = counts.by_risk, counts.by_trend
     return PortfolioSummary(
         tenants=counts.tenants,
@@ -304,7 +306,8 @@ def summary(conn: DbConnection) -> PortfolioSummary:
             IMPROVING=trend.get("IMPROVING", 0), STABLE=trend.get("STABLE", 0), DECLINING=trend.get("DECLINING", 0)
         ),
         average_score=round(counts.score_sum / counts.tenants, 2) if counts.tenants else None,
-        newly_high_risk=[_score_object(row) for row in latest_scores.newly_high_risk(conn)],
+        newly_high_risk=[_score_object(row) for row in latest_scores.newly_high_risk(conn, now, NEWLY_HIGH_RISK_LIMIT)],
+        newly_high_risk_count=counts.newly_high,
     )
 
 

@@ -33,7 +33,7 @@ PROJECT_ROOT = FUNCTIONS_DIR.parent
 LAYER_DIR = PROJECT_ROOT / "layers" / "shared"
 HANDLERS = ("api", "scorer", "fanout", "authorizer", "migrate")
 RUNTIME_PROVIDED = ("boto3",)  # the python3.12 Lambda runtime ships boto3 (and botocore)
-WATCHED_MODULES = ("boto3", "botocore", "aws_xray_sdk", "psycopg", "pydantic_settings", "jwt")
+WATCHED_MODULES = ("boto3", "botocore", "aws_xray_sdk", "psycopg", "pydantic_settings", "jwt", "importlib.metadata")
 
 # Dummy configuration so that each handler's start-up checks pass; nothing is contacted.
 CONFIG_VALUES = {

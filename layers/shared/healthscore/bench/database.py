@@ -82,6 +82,8 @@ def bench_database(tenants: int, as_of: datetime) -> tuple[DbConnection, BenchDa
         started = time.perf_counter()
         if own_database:
             conn.execute("TRUNCATE tenant_health_scores")  # scores of a fleet that is no longer there
+            conn.execute("DELETE FROM tenant_latest_scores")  # and their latest rows (the trigger zeroes the counters)
+            conn.execute("TRUNCATE risk_overrides")
         seed_fleet(conn, tenants, DEMO_SEED, as_of, replace=existing > 0)
         seed_seconds = time.perf_counter() - started
         print(f"seeded {tenants:,} demo tenants (COPY) in {seed_seconds:.1f} s", flush=True)

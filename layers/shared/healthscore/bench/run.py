@@ -45,6 +45,7 @@ def run_bench(
     per_batch_sample: int = 2000,
     study_sample: int = 20_000,
     api_calls: int = 1000,
+    preview_calls: int = 20,
     cold_start_repeat: int = 7,
     batch_sizes: bool = True,
     output: str | None = str(RESULTS_FILE),
@@ -91,8 +92,8 @@ def run_bench(
         print(f"batch sizes {batch_size.BATCH_SIZES}, {len(studied):,} tenants each ...", flush=True)
         study = batch_size.study(studied, as_of, settings.max_concurrency)
 
-    print(f"API routes: {api_calls:,} calls each ...", flush=True)
-    routes = api_latency.measure_routes(ids, api_calls)
+    print(f"API routes: {api_calls:,} calls each, the what-if preview {preview_calls:,} ...", flush=True)
+    routes = api_latency.measure_routes(ids, api_calls, preview_calls)
 
     print(f"cold starts: median of {cold_start_repeat} fresh interpreters per handler ...", flush=True)
     colds = cold_start.measure_cold_starts(repeat=cold_start_repeat, tracing=("as deployed",))

@@ -16,6 +16,14 @@ from healthscore.dal.connection import DbConnection
 HISTORY_DAYS = 90
 HISTORY_RUN_ID = "bench-history"
 
+# The inputs of a tenant without activity: a history row is the latest score of a tenant the scorer
+# skips today, and the what-if preview re-scores every tenant's latest score from its inputs.
+IDLE_INPUTS = (
+    '{"totalUsers": 0, "activeUsers": 0, "casesClosed": 0, "casesOnTime": 0, "campaignsCompleted": 0,'
+    ' "campaignAssignments": [], "featuresEnabled": 0, "featuresUsed": 0, "tracksSupportTickets": false,'
+    ' "ticketCount": null}'
+)
+
 HISTORY_SQL = """
 INSERT INTO tenant_health_scores (
     organization_id, score_date, overall_score, previous_score, trend, risk_level,
@@ -23,7 +31,7 @@ INSERT INTO tenant_health_scores (
 SELECT organization_id, score_date, overall, previous,
        trend, CASE WHEN overall < 40 OR (overall < 60 AND trend = 'DECLINING') THEN 'HIGH'
                    WHEN overall < 70 OR trend = 'DECLINING' THEN 'MEDIUM' ELSE 'LOW' END,
-       %(run_id)s, score_date + time '02:00', '{}'::jsonb, '{}'::jsonb,
+       %(run_id)s, score_date + time '02:00', '{}'::jsonb, %(inputs)s::jsonb,
        '{"contributions": {}, "missingComponents": []}'::jsonb
 FROM (
     SELECT organization_id, score_date, overall, previous,
@@ -55,6 +63,7 @@ def seed_score_history(conn: DbConnection, as_of: datetime) -> int:
             HISTORY_SQL,
             {
                 "run_id": HISTORY_RUN_ID,
+                "inputs": IDLE_INPUTS,
                 "first": datetime.fromordinal(last - HISTORY_DAYS + 1).date(),
                 "last": datetime.fromordinal(last).date(),
             },

@@ -18,6 +18,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--tenants", type=int, default=DEFAULT_TENANTS, help=f"demo tenants (default {DEFAULT_TENANTS:,})"
     )
     parser.add_argument("--api-calls", type=int, default=1000, help="calls per API route (default 1,000)")
+    parser.add_argument(
+        "--preview-calls", type=int, default=20, help="calls of the what-if preview, ~1 s each at 10,000 (default 20)"
+    )
     parser.add_argument("--seed-style-sample", type=int, default=1000, help="tenants the seed-style path scores")
     parser.add_argument("--cold-start-repeat", type=int, default=7, help="fresh interpreters per handler (default 7)")
     parser.add_argument("--no-batch-sizes", action="store_true", help="skip the BatchSize 10/50/100 study")
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         args.tenants,
         seed_style_sample=args.seed_style_sample,
         api_calls=args.api_calls,
+        preview_calls=args.preview_calls,
         cold_start_repeat=args.cold_start_repeat,
         batch_sizes=not args.no_batch_sizes,
         study_sample=args.batch_size_sample,

@@ -129,6 +129,7 @@ class ScoreFilters:
     trend: str | None = None
     min_score: int | None = None
     max_score: int | None = None
+    newly_high_risk: bool = False  # only the tenants HIGH now (effective) whose previous score was not
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,23 @@ RISK_NOT_LAPSED = sql.SQL(
     " AND (l.override_expires_at IS NULL OR l.override_expires_at > %(snapshot)s)"
 )
 RISK_LAPSED = sql.SQL("l.override_expires_at <= %(snapshot)s AND l.risk_level = %(risk_level)s")
+# Newly high: HIGH at the snapshot, the previous score's risk another level. The literals match the
+# partial indexes of migration 0011; a riskLevel filter other than HIGH leaves nothing.
+NEWLY_HIGH = "l.previous_risk_level <> 'HIGH' AND (%(risk_level)s::text IS NULL OR %(risk_level)s::text = 'HIGH')"
+NEWLY_HIGH_NOT_LAPSED = sql.SQL(
+    "l.effective_risk_level = 'HIGH' AND "
+    + NEWLY_HIGH
+    + " AND (l.override_expires_at IS NULL OR l.override_expires_at > %(snapshot)s)"
+)
+NEWLY_HIGH_LAPSED = sql.SQL("l.override_expires_at <= %(snapshot)s AND l.risk_level = 'HIGH' AND " + NEWLY_HIGH)
+# The changed branch's: the snapshot's effective risk, and the risk of the score before its score.
+CHANGED_NEWLY_HIGH = sql.SQL("""AND coalesce(v.risk_level, s.risk_level) = 'HIGH' AND EXISTS (
+        SELECT 1 FROM (
+            SELECT t.risk_level FROM tenant_health_scores t
+            WHERE t.organization_id = l.organization_id AND t.score_date < s.score_date
+            ORDER BY t.score_date DESC LIMIT 1
+        ) p WHERE p.risk_level <> 'HIGH'
+    )""")
 
 # Rows written after the snapshot (by a nightly run while a client pages): each as it was at the
 # snapshot, from the score history and the override history.
@@ -201,7 +219,7 @@ SELECT * FROM (
           AND r.expires_at > %(snapshot)s AND (r.cleared_at IS NULL OR r.cleared_at > %(snapshot)s)
         ORDER BY r.set_at DESC LIMIT 1
     ) v ON true
-    WHERE l.changed_at > %(snapshot)s
+    WHERE l.changed_at > %(snapshot)s {newly}
 ) x
 WHERE (%(risk_level)s::text IS NULL OR x.effective_risk_level = %(risk_level)s::text) AND {filters}
 {order} LIMIT %(limit)s
@@ -239,12 +257,19 @@ def page_query(page: PageRequest) -> tuple[sql.Composed, dict[str, Any]]:
         raise ValueError(f"unknown sort key {sort}")
     current = {"columns": _LATEST_COLUMNS, "filters": _filters("l", after, descending, sort)}
     current["order"] = _order("l", sort, descending)
-    if filters.risk_level is None:
-        branches = [CURRENT_BRANCH.format(risk=sql.SQL("true"), **current)]
+    if filters.newly_high_risk:
+        risks = [NEWLY_HIGH_NOT_LAPSED, NEWLY_HIGH_LAPSED]
+    elif filters.risk_level is not None:
+        risks = [RISK_NOT_LAPSED, RISK_LAPSED]
     else:
-        branches = [CURRENT_BRANCH.format(risk=risk, **current) for risk in (RISK_NOT_LAPSED, RISK_LAPSED)]
+        risks = [sql.SQL("true")]
+    branches = [CURRENT_BRANCH.format(risk=risk, **current) for risk in risks]
     branches.append(
-        CHANGED_BRANCH.format(filters=_filters("x", after, descending, sort), order=_order("x", sort, descending))
+        CHANGED_BRANCH.format(
+            filters=_filters("x", after, descending, sort),
+            order=_order("x", sort, descending),
+            newly=CHANGED_NEWLY_HIGH if filters.newly_high_risk else sql.SQL(""),
+        )
     )
     query = PAGE_SQL.format(branches=sql.SQL(" UNION ALL ").join(branches), order=_order(None, sort, descending))
     params = {
@@ -257,27 +282,17 @@ def page_query(page: PageRequest) -> tuple[sql.Composed, dict[str, Any]]:
     return query, params
 
 
-# The portfolio from the counters the trigger keeps (migration 0008), corrected for overrides
-# that have lapsed since their row was written: those count at the formula's level.
-SUMMARY_SQL = """
-SELECT c.effective_risk_level AS risk_level, c.trend, c.tenants, c.score_sum FROM tenant_score_counts c
+# The portfolio at `now` from the counters the trigger keeps (migrations 0008, 0011), corrected for
+# overrides that have lapsed since their row was written: those count at the formula's level.
+NEWLY_HIGH_NOW: Final = "coalesce({risk} = 'HIGH' AND l.previous_risk_level <> 'HIGH', false)::int"
+SUMMARY_SQL = f"""
+SELECT c.effective_risk_level AS risk_level, c.trend, c.tenants, c.score_sum, c.newly_high FROM tenant_score_counts c
 UNION ALL
-SELECT l.effective_risk_level, l.trend, -1, 0 FROM tenant_latest_scores l WHERE l.override_expires_at <= now()
+SELECT l.effective_risk_level, l.trend, -1, 0, -{NEWLY_HIGH_NOW.format(risk="l.effective_risk_level")}
+FROM tenant_latest_scores l WHERE l.override_expires_at <= %(now)s
 UNION ALL
-SELECT l.risk_level, l.trend, 1, 0 FROM tenant_latest_scores l WHERE l.override_expires_at <= now()
-"""
-EFFECTIVE_NOW_SQL = "CASE WHEN l.override_expires_at <= now() THEN l.risk_level ELSE l.effective_risk_level END"
-
-NEWLY_HIGH_SQL = f"""
-SELECT {", ".join(f"l.{c}" for c in LIST_COLUMNS)}, 'HIGH' AS effective_risk_level,
-       r.override_id AS active_override_id, r.reason AS override_reason, r.set_by AS override_set_by,
-       r.set_at AS override_set_at, r.expires_at AS override_expires_at, r.risk_level AS override_risk_level
-FROM tenant_latest_scores l
-LEFT JOIN risk_overrides r ON r.override_id = l.override_id AND l.override_expires_at > now()
-WHERE ((l.effective_risk_level = 'HIGH' AND (l.override_expires_at IS NULL OR l.override_expires_at > now()))
-       OR (l.override_expires_at <= now() AND l.risk_level = 'HIGH'))
-  AND l.previous_risk_level <> 'HIGH'  -- a first score has no previous level: not "newly"
-ORDER BY l.overall_score, l.organization_id
+SELECT l.risk_level, l.trend, 1, 0, {NEWLY_HIGH_NOW.format(risk="l.risk_level")}
+FROM tenant_latest_scores l WHERE l.override_expires_at <= %(now)s
 """  # noqa: S608 - constant expressions
 
 
@@ -287,23 +302,26 @@ class Portfolio:
     by_risk: dict[str, int]
     by_trend: dict[str, int]
     score_sum: int
+    newly_high: int  # effective risk HIGH at `now`, previous score's risk not HIGH
 
 
-def portfolio(conn: DbConnection) -> Portfolio:
-    """Counts by effective risk at now() and by trend, and the sum of scores, over every latest row."""
+def portfolio(conn: DbConnection, now: datetime) -> Portfolio:
+    """Counts by effective risk at `now` and by trend, the sum of scores, and the newly high, over every latest row."""
     by_risk: Counter[str] = Counter()
     by_trend: Counter[str] = Counter()
-    score_sum = 0
-    for row in conn.execute(SUMMARY_SQL):
+    score_sum = newly_high = 0
+    for row in conn.execute(SUMMARY_SQL, {"now": now}):
         by_risk[row["risk_level"]] += row["tenants"]
         by_trend[row["trend"]] += row["tenants"]
         score_sum += row["score_sum"]
-    return Portfolio(sum(by_risk.values()), dict(by_risk), dict(by_trend), score_sum)
+        newly_high += row["newly_high"]
+    return Portfolio(sum(by_risk.values()), dict(by_risk), dict(by_trend), score_sum, newly_high)
 
 
-def newly_high_risk(conn: DbConnection) -> list[dict[str, Any]]:
-    """Latest rows HIGH now (effective) whose previous score was not HIGH, lowest score first.
+def newly_high_risk(conn: DbConnection, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` rows newly high at `now`, lowest score first (GET /scores?newlyHighRisk=true's order).
 
     A tenant's first score has no previous score, so it is not newly high risk.
     """
-    return conn.execute(NEWLY_HIGH_SQL).fetchall()
+    page = PageRequest("overall_score", False, limit, ScoreFilters(newly_high_risk=True), snapshot=now)
+    return latest_scores_page(conn, page)

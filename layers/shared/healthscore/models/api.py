@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -129,14 +129,23 @@ class TrendCounts(ApiModel):
     DECLINING: int
 
 
+# GET /summary lists at most this many newly high tenants (the most urgent); newlyHighRiskCount
+# counts them all and GET /scores?newlyHighRisk=true pages through them. Uncapped, a fleet of
+# 100,000 with a 15% flip rate answers ~8 MB, above Lambda's 6 MB response payload limit.
+NEWLY_HIGH_RISK_LIMIT: Final = 100
+
+
 class PortfolioSummary(ApiModel):
     tenants: int = Field(description="Tenants with a score")
     by_risk: RiskCounts = Field(description="By effective risk level")
     by_trend: TrendCounts
     average_score: float | None = Field(description="Mean latest overall score; null with no scores")
     newly_high_risk: list[ScoreSummary] = Field(
-        description="Effective risk HIGH now, previous score's risk not HIGH; lowest score first"
+        description="The most urgent of the tenants newly high risk (effective risk HIGH now, previous score's risk"
+        f" not HIGH): at most {NEWLY_HIGH_RISK_LIMIT}, lowest overall score first, then organizationId; all of"
+        " them are GET /scores?newlyHighRisk=true (these are its first page with sortBy=overallScore&order=asc)"
     )
+    newly_high_risk_count: int = Field(description="How many tenants are newly high risk in all")
 
 
 class HistoryPoint(ApiModel):
