@@ -37,6 +37,8 @@ def test_a_100_tenant_bench_run_measures_every_path(
     assert results["paths"]["seedStyle"]["sleepSecondsForFleet"] == results["tenants"] * 0.1
     assert [point["batch_size"] for point in results["batchSizes"]] == list(BATCH_SIZES)
     assert all(point["failures"] == 0 and point["round_trips_per_tenant"] > 0 for point in results["batchSizes"])
+    assert [point["batchSize"] for point in results["perBatch"]] == [10, results["template"]["batchSize"]]
+    assert all(point["floorTenantsPerSecond"] > 0 and point["roundTripsPerBatch"] > 0 for point in results["perBatch"])
     assert results["scorerPeakRssMb"] > 0
     routes = {route["name"]: route for route in results["api"]}
     assert set(routes) == {case.name for case in ROUTE_CASES if available(case)}
