@@ -74,6 +74,9 @@ def bench_database(tenants: int, as_of: datetime) -> tuple[DbConnection, BenchDa
         os.environ[LOCAL_DIR_ENV] = str(BENCH_LOCAL_DIR)
     own_database = where.endswith("(.local/bench)")  # the only one ever reseeded
     conn = connect(use_local_database())
+    # This connection seeds millions of rows and runs the floor over the fleet: the runtime's
+    # statement timeout (DB_STATEMENT_TIMEOUT_MS) is for requests, not for them.
+    conn.execute("SET statement_timeout = 0")
     migrate(conn)
     existing = organization_count(conn)
     seed_seconds = history_seconds = None
