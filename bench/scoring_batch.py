@@ -3,10 +3,10 @@
     .venv/bin/python bench/scoring_batch.py [--tenants 2000] [--batches 100]
 
 1. `score_tenants` with the 10 requests of a batch (what the scorer does: 2 set-based reads,
-   the usage and the scores around the day, and one unnest write) against 10 calls of `score_tenants` with one request each, over the same
-   batches, interleaved and alternating which goes first. A warm-up pass has already written
-   every row, so both sides replace rows. Statements and round trips are counted with libpq's
-   protocol trace in a separate, untimed pass.
+   the usage and the scores around the day, and one unnest write) against 10 calls of
+   `score_tenants` with one request each, over the same batches, interleaved and alternating
+   which goes first. A warm-up pass has already written every row, so both sides replace rows.
+   Statements and round trips are counted with libpq's protocol trace in a separate, untimed pass.
 2. `core.scoring.health_score` (exact: integer arithmetic) against a float reimplementation of the same
    formulas, over every tenant's real inputs: the cost of correctness, and how many overalls
    the float version gets wrong.
