@@ -20,16 +20,8 @@ from uuid import UUID
 
 from healthscore.core.weights import HealthWeights
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.latest_scores import SCORE_NUMBER_COLUMNS
 from healthscore.dal.usage import window_start
-
-COMPONENT_COLUMNS = (
-    "overall_score",
-    "login_score",
-    "case_resolution_score",
-    "campaign_completion_score",
-    "feature_adoption_score",
-    "support_ticket_score",
-)
 
 FLOOR_SQL = """
 WITH RECURSIVE
@@ -141,14 +133,14 @@ def floor_scores(
 def check_against_stored(conn: DbConnection, floor: dict[UUID, dict[str, Any]], as_of: datetime) -> FloorCheck:
     """Compare the floor's scores with the stored scores of `as_of`'s day, tenant by tenant."""
     rows = conn.execute(
-        f"SELECT organization_id, {', '.join(COMPONENT_COLUMNS)} FROM tenant_health_scores WHERE score_date = %s",  # noqa: S608 - constant columns
+        f"SELECT organization_id, {', '.join(SCORE_NUMBER_COLUMNS)} FROM tenant_health_scores WHERE score_date = %s",  # noqa: S608 - constant columns
         (as_of.date(),),
     ).fetchall()
     stored = {row["organization_id"]: row for row in rows}
     mismatches = [
         {"organizationId": str(org_id), "floor": dict(expected), "scorer": dict(stored[org_id])}
         for org_id, expected in floor.items()
-        if org_id in stored and any(expected[c] != stored[org_id][c] for c in COMPONENT_COLUMNS)
+        if org_id in stored and any(expected[c] != stored[org_id][c] for c in SCORE_NUMBER_COLUMNS)
     ]
     missing = len(floor.keys() ^ stored.keys())
     return FloorCheck(len(floor.keys() & stored.keys()), len(mismatches), mismatches[:5], missing)

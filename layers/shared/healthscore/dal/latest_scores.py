@@ -17,19 +17,17 @@ from psycopg import sql
 
 from healthscore.dal.connection import DbConnection
 
-# A score's values, as tenant_health_scores and tenant_latest_scores both name them.
-SCORE_VALUE_COLUMNS: Final = (
-    "score_date",
+# The overall score and its five components, as tenant_health_scores and tenant_latest_scores both name them.
+SCORE_NUMBER_COLUMNS: Final = (
     "overall_score",
     "login_score",
     "case_resolution_score",
     "campaign_completion_score",
     "feature_adoption_score",
     "support_ticket_score",
-    "previous_score",
-    "trend",
-    "risk_level",
 )
+# A score's values, likewise.
+SCORE_VALUE_COLUMNS: Final = ("score_date", *SCORE_NUMBER_COLUMNS, "previous_score", "trend", "risk_level")
 LIST_COLUMNS: Final = (
     "organization_id",
     "organization_name",

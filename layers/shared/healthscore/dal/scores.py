@@ -32,7 +32,7 @@ JSON_COLUMNS = {"weights", "inputs", "explanation"}
 COLUMN_TYPES: Final = {
     "organization_id": "uuid",
     "score_date": "date",
-    **{column: "int" for column in latest_scores.SCORE_VALUE_COLUMNS if column.endswith("_score")},
+    **dict.fromkeys((*latest_scores.SCORE_NUMBER_COLUMNS, "previous_score"), "int"),
     "trend": "text",
     "risk_level": "text",
     "run_id": "text",
@@ -50,13 +50,6 @@ FROM unnest({", ".join(f"%({column})b::{COLUMN_TYPES[column]}[]" for column in S
 ON CONFLICT (organization_id, score_date) DO UPDATE SET
 {", ".join(f"{column} = EXCLUDED.{column}" for column in SCORE_COLUMNS[2:])}, calculated_at = now()
 """  # noqa: S608 - column names are constants; every value is a parameter
-
-SCORES_BEFORE_SQL = """
-SELECT DISTINCT ON (organization_id) organization_id, score_date, overall_score, risk_level, explanation
-FROM tenant_health_scores
-WHERE organization_id = ANY(%(ids)s) AND score_date < %(score_date)s
-ORDER BY organization_id, score_date DESC
-"""
 
 # Per tenant its latest earlier day and its same-day row, each one probe of the primary key
 # (DISTINCT ON over the ids' whole history read every stored day of each tenant).
@@ -114,8 +107,7 @@ def _transaction(conn: DbConnection) -> AbstractContextManager[object]:
 
 def scores_before(conn: DbConnection, ids: list[UUID], score_date: date) -> dict[UUID, dict[str, Any]]:
     """Each tenant's latest score from a day before `score_date` (what the trend compares to)."""
-    rows = conn.execute(SCORES_BEFORE_SQL, {"ids": ids, "score_date": score_date}).fetchall()
-    return {row["organization_id"]: row for row in rows}
+    return scores_around(conn, ids, score_date)[0]
 
 
 def scores_around(
