@@ -150,6 +150,7 @@ def forged_cursor(document: dict[str, Any]) -> str:
         ({"maxScore": -1}, 422, "maxScore"),
         ({"sortBy": "name"}, 422, "sortBy"),
         ({"order": "up"}, 422, "order"),
+        ({"newlyHighRisk": "maybe"}, 422, "newlyHighRisk"),
         ({"minScore": 80, "maxScore": 20}, 400, "minScore"),
         ({"cursor": "not a cursor"}, 400, "cursor"),
         ({"cursor": "e30"}, 400, "cursor"),  # "{}"
