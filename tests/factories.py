@@ -13,10 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from psycopg.types.json import Jsonb
-
 from healthscore.core.weights import HEALTH_WEIGHTS
-from healthscore.dal import latest_scores
+from healthscore.dal import score_writes
 from healthscore.dal.connection import DbConnection
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -135,31 +133,20 @@ def add_score(
         "support_ticket_score": overall_score,
         **(components or {}),
     }
-    as_of = datetime.combine(score_date, datetime.min.time(), tzinfo=UTC)
-    conn.execute(
-        """
-        INSERT INTO tenant_health_scores (
-            organization_id, score_date, overall_score, login_score, case_resolution_score,
-            campaign_completion_score, feature_adoption_score, support_ticket_score,
-            previous_score, trend, risk_level, run_id, as_of, weights, inputs, explanation)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s)
-        """,
-        (
-            org_id,
-            score_date,
-            overall_score,
-            columns["login_score"],
-            columns["case_resolution_score"],
-            columns["campaign_completion_score"],
-            columns["feature_adoption_score"],
-            columns["support_ticket_score"],
-            trend,
-            risk_level,
-            run_id,
-            as_of,
-            Jsonb({name: str(value) for name, value in HEALTH_WEIGHTS.of().items()}),
-            Jsonb({}),
-            Jsonb(dict(explanation or {"contributions": {}, "missingComponents": []})),
-        ),
-    )
-    latest_scores.refresh_from_scores(conn, [(org_id, score_date)])  # as the scorer's upsert does
+    row = {
+        "organization_id": org_id,
+        "score_date": score_date,
+        "overall_score": overall_score,
+        **columns,
+        "previous_score": None,
+        "trend": trend,
+        "risk_level": risk_level,
+        "run_id": run_id,
+        "as_of": datetime.combine(score_date, datetime.min.time(), tzinfo=UTC),
+        "weights": {name: str(value) for name, value in HEALTH_WEIGHTS.of().items()},
+        "inputs": {},
+        "explanation": dict(explanation or {"contributions": {}, "missingComponents": []}),
+        "profile_id": "default",
+        "profile_version": 1,
+    }
+    score_writes.write_scores(conn, [row])  # the scorer's write: the latest row follows

@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from factories import add_campaign, add_case, add_feature, add_org, add_score, add_tickets, add_users
 
+from healthscore.bench.scorer_run import protocol_counts
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.core.weights import HEALTH_WEIGHTS, HealthWeights
@@ -490,6 +492,36 @@ def test_a_batch_of_tenants_is_scored_together_in_one_call(conn: DbConnection) -
         SUSPENDED: ("skipped", "organization is SUSPENDED"),
         UNKNOWN: ("skipped", "unknown organization"),
     }
+
+
+def test_a_batch_reads_in_one_statement_and_writes_in_one(conn: DbConnection) -> None:
+    build_full_tenant(conn, FULL)
+    build_simple_tenant(conn, SMALL)
+    add_score(conn, SMALL, TODAY - DAY, 50)
+
+    sent = protocol_counts(conn, lambda: score(conn, FULL, SMALL, NO_USERS))
+
+    assert sent["statements"] == 2  # the usage and scores read, then scores + latest rows + outcomes
+    assert len(stored(conn, FULL)) == len(stored(conn, SMALL)) - 1 == 1
+    assert set(outcomes(conn)) == {FULL, SMALL, NO_USERS}  # skipped (unknown) is an outcome too
+
+
+def test_a_batch_whose_outcomes_cannot_be_written_writes_no_score_either(conn: DbConnection) -> None:
+    """The scores, the latest rows and the outcomes are one statement: all of it or none."""
+    build_full_tenant(conn, FULL)
+    add_score(conn, FULL, TODAY - DAY, 50)
+    latest_before = conn.execute("SELECT * FROM tenant_latest_scores").fetchall()
+    conn.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'outcomes refused'; END $$;"
+        " CREATE TRIGGER refuse BEFORE INSERT ON run_tenant_outcomes FOR EACH ROW EXECUTE FUNCTION refuse()"
+    )
+
+    with pytest.raises(psycopg.errors.RaiseException, match="outcomes refused"):
+        score(conn, FULL)
+
+    assert [row["score_date"] for row in stored(conn, FULL)] == [TODAY - DAY]
+    assert conn.execute("SELECT * FROM tenant_latest_scores").fetchall() == latest_before
+    assert outcomes(conn) == {}
 
 
 def test_the_weights_given_are_used_and_stored(conn: DbConnection) -> None:

@@ -161,7 +161,7 @@ def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, fl
         return None
     organization_id = row["organization_id"]
     previous = scores.scores_before(conn, [organization_id], row["score_date"]).get(organization_id)
-    before = previous["explanation"].get("contributions", {}) if previous else {}
+    before = previous["contributions"] if previous else {}
     changes = [
         ContributionChange(
             component=name, previous=before.get(name, 0), current=contributions.get(name, 0), delta=delta

@@ -18,7 +18,7 @@ from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import UsageInputs
 from healthscore.core.weights import HealthWeights
-from healthscore.dal import scores
+from healthscore.dal import score_writes, scores
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import TenantUsage, window_start
 from healthscore.logic.score_tenants import score_row
@@ -93,8 +93,8 @@ def score_one(conn: DbConnection, org_id: UUID, as_of: datetime, weights: Health
     )
     tenant = TenantUsage(org_id, org["name"], org["status"], inputs)
     profiles = ProfileSet([default_profile(weights)])
-    scores.upsert_scores(conn, [score_row(tenant, TenantRequest(org_id, as_of, RUN_ID), profiles, previous)])
-    return 9 + tracked
+    score_writes.write_scores(conn, [score_row(tenant, TenantRequest(org_id, as_of, RUN_ID), profiles, previous)])
+    return 8 + tracked
 
 
 def run_seed_style(conn: DbConnection, ids: list[UUID], as_of: datetime, weights: HealthWeights) -> SeedStyleResult:

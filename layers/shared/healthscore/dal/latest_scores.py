@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -44,13 +44,18 @@ ACTIVE_OVERRIDE_SQL: Final = """
     ORDER BY r.set_at DESC LIMIT 1
 """
 
+# The scorer's batch statement (dal/score_writes.py) embeds the next two as CTEs: `lapsed` reads the
+# batch's tenants whose override had lapsed, `latest` rewrites their latest rows from `written`, the
+# scores the statement upserted (RETURNING every column read here).
 LAPSED_SQL = """
 SELECT organization_id, override_risk_level FROM tenant_latest_scores
-WHERE organization_id = ANY(%(ids)s) AND override_expires_at <= now()
+WHERE organization_id = ANY(%(organization_id)b::uuid[]) AND override_expires_at <= now()
 FOR UPDATE
 """
 
-REFRESH_FROM_SCORES_SQL = f"""
+# Its InitPlan reads `lapsed` whole before the first row is rewritten: a row this statement had
+# already rewritten would not be locked (nor read) again, and its lapse would go unannounced.
+REFRESH_FROM_WRITTEN_SQL = f"""
 INSERT INTO tenant_latest_scores AS l (
     {", ".join(LIST_COLUMNS[:10])}, previous_risk_level, trend, risk_level, calculated_at, profile_id,
     profile_version, override_id, override_risk_level, override_expires_at, effective_risk_level, changed_at)
@@ -58,8 +63,7 @@ SELECT s.organization_id, o.name, s.score_date, s.overall_score, s.login_score, 
        s.campaign_completion_score, s.feature_adoption_score, s.support_ticket_score, s.previous_score,
        p.risk_level, s.trend, s.risk_level, s.calculated_at, s.profile_id, s.profile_version,
        v.override_id, v.risk_level, v.expires_at, coalesce(v.risk_level, s.risk_level), now()
-FROM unnest(%(ids)s::uuid[], %(dates)s::date[]) AS k (organization_id, score_date)
-JOIN tenant_health_scores s ON s.organization_id = k.organization_id AND s.score_date = k.score_date
+FROM written s
 JOIN organizations o ON o.id = s.organization_id
 LEFT JOIN LATERAL (
     SELECT t.risk_level FROM tenant_health_scores t
@@ -67,6 +71,7 @@ LEFT JOIN LATERAL (
     ORDER BY t.score_date DESC LIMIT 1
 ) p ON true
 LEFT JOIN LATERAL ({ACTIVE_OVERRIDE_SQL.format(org="s.organization_id", now="now()")}) v ON true
+WHERE (SELECT count(*) FROM lapsed) >= 0
 ON CONFLICT (organization_id) DO UPDATE SET
 {", ".join(f"{c} = EXCLUDED.{c}" for c in LIST_COLUMNS[1:])}, previous_risk_level = EXCLUDED.previous_risk_level,
     override_id = EXCLUDED.override_id, override_risk_level = EXCLUDED.override_risk_level,
@@ -84,22 +89,6 @@ class Lapse:
     organization_id: UUID
     override_risk_level: str
     effective_risk_level: str
-
-
-def refresh_from_scores(conn: DbConnection, keys: list[tuple[UUID, date]]) -> list[Lapse]:
-    """Make each (tenant, score_date) just written its latest row, unless a later day is stored.
-
-    Called in the transaction of the score upsert. Returns the lapsed overrides this rewrite
-    dropped from the rows, with the tenants' new effective risk.
-    """
-    ids = [organization_id for organization_id, _ in keys]
-    lapsed = {row["organization_id"]: row["override_risk_level"] for row in conn.execute(LAPSED_SQL, {"ids": ids})}
-    rows = conn.execute(REFRESH_FROM_SCORES_SQL, {"ids": ids, "dates": [day for _, day in keys]}).fetchall()
-    return [
-        Lapse(row["organization_id"], lapsed[row["organization_id"]], row["effective_risk_level"])
-        for row in rows
-        if row["organization_id"] in lapsed
-    ]
 
 
 REFRESH_OVERRIDE_SQL = f"""

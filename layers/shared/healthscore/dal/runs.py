@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from healthscore.dal.connection import DbConnection
 
-# One statement for a batch's outcomes (binary arrays: no per-row statement, no text escaping).
+# One statement for a batch's outcomes (binary arrays: no per-row statement, no text escaping). Its
+# parameters are named for the scorer's batch statement (dal/score_writes.py), which embeds it.
 UPSERT_OUTCOME_SQL = """
 INSERT INTO run_tenant_outcomes (run_id, organization_id, outcome, reason, updated_at)
 SELECT r.run_id, r.organization_id, r.outcome, r.reason, now()
-FROM unnest(%(run_id)b::text[], %(organization_id)b::uuid[], %(outcome)b::text[], %(reason)b::text[])
-     AS r (run_id, organization_id, outcome, reason)
+FROM unnest(%(outcome_run_ids)b::text[], %(outcome_organization_ids)b::uuid[], %(outcomes)b::text[],
+            %(outcome_reasons)b::text[]) AS r (run_id, organization_id, outcome, reason)
 ON CONFLICT (run_id, organization_id) DO UPDATE
 SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, updated_at = now()
 """
 
 
+def outcome_params(outcomes: Iterable[tuple[str, UUID, str, str | None]]) -> dict[str, list[Any]]:
+    """UPSERT_OUTCOME_SQL's parameters: one row per (run, tenant), the last attempt's (a statement may not
+    upsert a row twice)."""
+    latest = {(run_id, org_id): (run_id, org_id, outcome, reason) for run_id, org_id, outcome, reason in outcomes}
+    names = ("outcome_run_ids", "outcome_organization_ids", "outcomes", "outcome_reasons")
+    return {name: [row[i] for row in latest.values()] for i, name in enumerate(names)}
+
+
 def record_outcomes(conn: DbConnection, outcomes: list[tuple[str, UUID, str, str | None]]) -> None:
     """Upsert (run_id, organization_id, outcome, reason) rows; the latest attempt wins."""
-    # One row per key: a statement may not upsert a row twice, and the last attempt is the one kept.
-    latest = list(
-        {(run_id, org_id): (run_id, org_id, outcome, reason) for run_id, org_id, outcome, reason in outcomes}.values()
-    )
-    if latest:
-        columns = ("run_id", "organization_id", "outcome", "reason")
-        conn.execute(UPSERT_OUTCOME_SQL, {name: [row[i] for row in latest] for i, name in enumerate(columns)})
+    if outcomes:
+        conn.execute(UPSERT_OUTCOME_SQL, outcome_params(outcomes))
 
 
 START_RUN_SQL = """

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
-from psycopg.pq import TransactionStatus
-from psycopg.types.json import Jsonb
-
-from healthscore.dal import latest_scores
+from healthscore.dal import latest_scores, usage
 from healthscore.dal.connection import DbConnection
-from healthscore.dal.latest_scores import Lapse
+from healthscore.dal.usage import TenantUsage
 
 SCORE_COLUMNS = (
     "organization_id",
@@ -51,22 +48,41 @@ ON CONFLICT (organization_id, score_date) DO UPDATE SET
 {", ".join(f"{column} = EXCLUDED.{column}" for column in SCORE_COLUMNS[2:])}, calculated_at = now()
 """  # noqa: S608 - column names are constants; every value is a parameter
 
-# Per tenant its latest earlier day and its same-day row, each one probe of the primary key
-# (DISTINCT ON over the ids' whole history read every stored day of each tenant).
-SCORES_AROUND_SQL = """
-SELECT s.organization_id, s.score_date, s.overall_score, s.risk_level, s.explanation
-FROM unnest(%(ids)s::uuid[]) AS k (organization_id)
-CROSS JOIN LATERAL (
-    (SELECT t.organization_id, t.score_date, t.overall_score, t.risk_level, t.explanation
-     FROM tenant_health_scores t
-     WHERE t.organization_id = k.organization_id AND t.score_date < %(score_date)s
-     ORDER BY t.score_date DESC LIMIT 1)
-    UNION ALL
-    (SELECT t.organization_id, t.score_date, t.overall_score, t.risk_level, t.explanation
-     FROM tenant_health_scores t
-     WHERE t.organization_id = k.organization_id AND t.score_date = %(score_date)s)
-) s
+# A tenant's latest score from a day before %(score_date)s, one backward probe of the primary key. Of its
+# explanation only the contributions, what a change is explained by.
+PREVIOUS_SCORE_SQL = """
+SELECT t.score_date, t.overall_score, t.risk_level, coalesce(t.explanation->'contributions', '{{}}') AS contributions
+FROM tenant_health_scores t
+WHERE t.organization_id = {org} AND t.score_date < %(score_date)s
+ORDER BY t.score_date DESC LIMIT 1
 """
+PREVIOUS_COLUMNS = ("score_date", "overall_score", "risk_level", "contributions")
+
+SCORES_BEFORE_SQL = f"""
+SELECT k.organization_id, p.*
+FROM unnest(%(ids)s::uuid[]) AS k (organization_id)
+CROSS JOIN LATERAL ({PREVIOUS_SCORE_SQL.format(org="k.organization_id")}) p
+"""  # noqa: S608 - a constant fragment
+
+# What scoring a batch reads, in one statement: each tenant's usage inputs, its previous score (what the
+# trend compares to) and the risk of the same day's score if one is stored (what a re-score replaces).
+SCORING_READ_SQL = f"""
+SELECT u.*, {", ".join(f"p.{column} AS previous_{column}" for column in PREVIOUS_COLUMNS)},
+       d.risk_level AS replaced_risk_level
+FROM ({usage.USAGE_INPUTS_SQL}) u
+LEFT JOIN LATERAL ({PREVIOUS_SCORE_SQL.format(org="u.id")}) p ON true
+LEFT JOIN tenant_health_scores d ON d.organization_id = u.id AND d.score_date = %(score_date)s
+"""  # noqa: S608 - constant fragments
+
+
+@dataclass(frozen=True)
+class ScoringRead:
+    """A tenant's usage and the scores around the day it is scored for."""
+
+    usage: TenantUsage
+    previous: dict[str, Any] | None  # PREVIOUS_COLUMNS of the latest earlier day
+    replaced_risk: str | None  # the risk of the same day's stored score
+
 
 LATEST_SQL = """
 SELECT s.*, o.name AS organization_name
@@ -84,42 +100,23 @@ ORDER BY score_date
 """
 
 
-def upsert_scores(conn: DbConnection, rows: list[dict[str, Any]]) -> list[Lapse]:
-    """Write a batch of scores (one row per tenant and day), and the tenants' latest rows, in one transaction.
-
-    Returns the overrides found lapsed on the rows rewritten (their lapse is announced now).
-    """
-    if not rows:
-        return []
-    params = {
-        column: [Jsonb(row[column]) for row in rows] if column in JSON_COLUMNS else [row[column] for row in rows]
-        for column in SCORE_COLUMNS
-    }
-    with _transaction(conn):
-        conn.execute(UPSERT_SQL, params)
-        return latest_scores.refresh_from_scores(conn, [(row["organization_id"], row["score_date"]) for row in rows])
-
-
-def _transaction(conn: DbConnection) -> AbstractContextManager[object]:
-    """A transaction, unless the caller's is open: a savepoint would cost two more round trips."""
-    return nullcontext() if conn.info.transaction_status == TransactionStatus.INTRANS else conn.transaction()
-
-
 def scores_before(conn: DbConnection, ids: list[UUID], score_date: date) -> dict[UUID, dict[str, Any]]:
-    """Each tenant's latest score from a day before `score_date` (what the trend compares to)."""
-    return scores_around(conn, ids, score_date)[0]
+    """Each tenant's latest score from a day before `score_date` (PREVIOUS_COLUMNS)."""
+    rows = conn.execute(SCORES_BEFORE_SQL, {"ids": ids, "score_date": score_date})
+    return {row["organization_id"]: row for row in rows}
 
 
-def scores_around(
-    conn: DbConnection, ids: list[UUID], score_date: date
-) -> tuple[dict[UUID, dict[str, Any]], dict[UUID, dict[str, Any]]]:
-    """In one statement, each tenant's latest score from a day before `score_date` (what the trend compares
-    to) and its score of `score_date` already written (a re-score replaces it)."""
-    before: dict[UUID, dict[str, Any]] = {}
-    same_day: dict[UUID, dict[str, Any]] = {}
-    for row in conn.execute(SCORES_AROUND_SQL, {"ids": ids, "score_date": score_date}):
-        (same_day if row["score_date"] == score_date else before)[row["organization_id"]] = row
-    return before, same_day
+def scoring_read(conn: DbConnection, ids: list[UUID], as_of: datetime) -> dict[UUID, ScoringRead]:
+    """Usage over `[as_of - 30 days, as_of]` of the tenants that exist, with their scores around as_of's day."""
+    params = usage.usage_params(ids, as_of) | {"score_date": as_of.date()}
+    return {row["id"]: _scoring_read(row) for row in conn.execute(SCORING_READ_SQL, params)}
+
+
+def _scoring_read(row: dict[str, Any]) -> ScoringRead:
+    previous = {column: row[f"previous_{column}"] for column in PREVIOUS_COLUMNS}
+    return ScoringRead(
+        usage.tenant_usage(row), previous if previous["score_date"] else None, row["replaced_risk_level"]
+    )
 
 
 def latest_score(conn: DbConnection, organization_id: UUID) -> dict[str, Any] | None:

@@ -90,12 +90,15 @@ def fetch_usage(conn: DbConnection, organization_ids: list[UUID], as_of: datetim
 
     Login and feature adoption are those recorded for as_of's UTC date when there are any.
     """
-    params = {"ids": organization_ids, "since": window_start(as_of), "as_of": as_of, "as_of_date": utc_date(as_of)}
-    rows = conn.execute(USAGE_INPUTS_SQL, params).fetchall()
-    return {row["id"]: _tenant_usage(row) for row in rows}
+    rows = conn.execute(USAGE_INPUTS_SQL, usage_params(organization_ids, as_of)).fetchall()
+    return {row["id"]: tenant_usage(row) for row in rows}
 
 
-def _tenant_usage(row: dict[str, Any]) -> TenantUsage:
+def usage_params(organization_ids: list[UUID], as_of: datetime) -> dict[str, Any]:
+    return {"ids": organization_ids, "since": window_start(as_of), "as_of": as_of, "as_of_date": utc_date(as_of)}
+
+
+def tenant_usage(row: dict[str, Any]) -> TenantUsage:
     return TenantUsage(
         row["id"],
         row["name"],

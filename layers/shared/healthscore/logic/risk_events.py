@@ -24,7 +24,7 @@ def risk_change_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
     row = outcome.row
     if row is None or not is_risk_change(row["risk_level"], outcome.previous_risk, outcome.replaced_risk):
         return None
-    previous_contributions = outcome.previous["explanation"]["contributions"] if outcome.previous else None
+    previous_contributions = outcome.previous["contributions"] if outcome.previous else None
     return {
         "organizationId": str(row["organization_id"]),
         "scoreDate": row["score_date"].isoformat(),

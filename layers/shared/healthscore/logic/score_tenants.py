@@ -10,7 +10,7 @@ from uuid import UUID
 
 from healthscore.core import input_sources, scoring
 from healthscore.core.profile_matching import ProfileSet, TenantFacts
-from healthscore.dal import scores, usage
+from healthscore.dal import score_writes, scores, usage
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_scores import Lapse
 from healthscore.dal.usage import TenantUsage
@@ -20,7 +20,6 @@ from healthscore.logic.tenant_requests import (
     TenantRequest,
     by_as_of,
     inactive_reason,
-    record_outcomes,
     workable,
 )
 
@@ -35,29 +34,26 @@ def score_tenants(conn: DbConnection, requests: list[TenantRequest], profiles: P
 def _score_group(
     conn: DbConnection, as_of: datetime, group: list[TenantRequest], profiles: ProfileSet
 ) -> list[TenantOutcome]:
-    ids = list({request.organization_id for request in group})
-    score_date = as_of.date()
-    tenants = usage.fetch_usage(conn, ids, as_of)
-    before, same_day = scores.scores_around(conn, ids, score_date)
+    reads = scores.scoring_read(conn, list({request.organization_id for request in group}), as_of)
     results: list[TenantOutcome] = []
-    for request, tenant in workable(group, tenants, results, skip_reason):
-        previous = before.get(tenant.organization_id)
-        replaced = same_day.get(tenant.organization_id)
+    for request, tenant in workable(group, {id_: read.usage for id_, read in reads.items()}, results, skip_reason):
+        read = reads[tenant.organization_id]
         results.append(
             TenantOutcome(
                 tenant.organization_id,
                 request.run_id,
                 "scored",
-                row=score_row(tenant, request, profiles, previous),
-                previous=previous,
-                replaced_risk=replaced["risk_level"] if replaced else None,
+                row=score_row(tenant, request, profiles, read.previous),
+                previous=read.previous,
+                replaced_risk=read.replaced_risk,
             )
         )
-    with conn.transaction():
-        # A duplicate message in one batch is scored once: the last row of a tenant wins.
-        unique_rows = {r.organization_id: r.row for r in results if r.row is not None}
-        lapses = {lapse.organization_id: lapse for lapse in scores.upsert_scores(conn, list(unique_rows.values()))}
-        record_outcomes(conn, results)
+    # A duplicate message in one batch is scored once: the last row of a tenant wins.
+    unique_rows = {r.organization_id: r.row for r in results if r.row is not None}
+    outcomes = [(r.run_id, r.organization_id, r.outcome, r.reason) for r in results]
+    lapses = {
+        lapse.organization_id: lapse for lapse in score_writes.write_scores(conn, list(unique_rows.values()), outcomes)
+    }
     return [_with_lapse(outcome, lapses) for outcome in results]
 
 
