@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/scoring_batch.py [--tenants 2000] [--batches 100]
 
-1. `score_tenants` with the 10 requests of a batch (what the scorer does: 2 set-based reads,
-   the usage and the scores around the day, and one unnest write) against 10 calls of
+1. `score_tenants` with the 10 requests of a batch (what the scorer does: one set-based read of
+   the usage and the scores around the day, and one write statement) against 10 calls of
    `score_tenants` with one request each, over the same batches, interleaved and alternating
    which goes first. A warm-up pass has already written every row, so both sides replace rows.
    Statements and round trips are counted with libpq's protocol trace in a separate, untimed pass.
-2. `core.scoring.health_score` (exact: integer arithmetic) against a float reimplementation of the same
+2. Where a batch's time goes: the read, the scoring in Python and the write, each timed on its own,
+   beside the floor's statement (`healthscore.bench.floor`) for the same 10 tenants.
+3. `core.scoring.health_score` (exact: integer arithmetic) against a float reimplementation of the same
    formulas, over every tenant's real inputs: the cost of correctness, and how many overalls
    the float version gets wrong.
 """
@@ -21,19 +23,23 @@ from uuid import UUID
 
 from benchlib import BENCH_AS_OF, active_ids, batches_of, bench_database, parser, print_table, summary_ms
 
+from healthscore.bench import floor
 from healthscore.bench.scorer_run import protocol_counts
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import UsageInputs, health_score
 from healthscore.core.weights import HEALTH_WEIGHTS, Component, HealthWeights
+from healthscore.dal import score_writes, scores
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import fetch_usage
-from healthscore.logic.score_tenants import score_tenants
+from healthscore.logic.score_tenants import score_row, score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
 
 BATCH_SIZE = 10  # SendMessageBatch's size, the smallest batch the scorer gets
 SET_RUN_ID = "bench-set-based"
 SINGLE_RUN_ID = "bench-per-tenant"
+PHASES_RUN_ID = "bench-phases"
+PHASES = ("read", "score", "write", "floor")
 PROFILES = ProfileSet([default_profile()])  # section 4: what the scorer uses on a fresh database
 
 
@@ -44,6 +50,24 @@ def set_based(conn: DbConnection, batch: list[UUID], run_id: str = SET_RUN_ID) -
 def per_tenant(conn: DbConnection, batch: list[UUID], run_id: str = SINGLE_RUN_ID) -> None:
     for org_id in batch:
         score_tenants(conn, [TenantRequest(org_id, BENCH_AS_OF, run_id)], PROFILES)
+
+
+def phase_seconds(conn: DbConnection, batch: list[UUID]) -> dict[str, float]:
+    """One batch the way `score_tenants` works it, each phase timed, then the floor on the same tenants."""
+    clock = [time.perf_counter()]
+    reads = scores.scoring_read(conn, batch, BENCH_AS_OF)
+    clock.append(time.perf_counter())
+    rows = [
+        score_row(read.usage, TenantRequest(org_id, BENCH_AS_OF, PHASES_RUN_ID), PROFILES, read.previous)
+        for org_id, read in reads.items()
+        if read.usage.inputs.total_users
+    ]
+    clock.append(time.perf_counter())
+    score_writes.write_scores(conn, rows, [(PHASES_RUN_ID, row["organization_id"], "scored", None) for row in rows])
+    clock.append(time.perf_counter())
+    floor.floor_scores(conn, BENCH_AS_OF, HEALTH_WEIGHTS, batch)  # the default profile's weights
+    clock.append(time.perf_counter())
+    return {name: clock[i + 1] - clock[i] for i, name in enumerate(PHASES)}
 
 
 # ----------------------------------------------------------------------------- float reimplementation
@@ -161,6 +185,17 @@ def main() -> None:
     )
     print(
         f"(the last two columns add {options.rtt_ms:g} ms per round trip: an estimate for a database across a network)"
+    )
+
+    for batch in batches:  # warm-up of the phases' own run id
+        phase_seconds(conn, batch)
+    spent = [phase_seconds(conn, batch) for batch in batches]
+    means = {name: summary_ms([s[name] for s in spent])[0] for name in PHASES}
+    scorer_ms = means["read"] + means["score"] + means["write"]
+    print_table(
+        f"a batch of {BATCH_SIZE}, phase by phase (ms, mean of {len(spent)} batches), beside the floor",
+        [*PHASES, "read + score + write", "vs floor"],
+        [[*means.values(), scorer_ms, f"{means['floor'] / scorer_ms:.2f}x"]],
     )
 
     exact, binary, compared, disagree = arithmetic(conn, HEALTH_WEIGHTS, budget_seconds=6.0)
