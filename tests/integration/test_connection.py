@@ -4,6 +4,7 @@ follows a rotated secret. Real handlers, a real PostgreSQL, moto's Secrets Manag
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, message_body, sqs_event
 from psycopg import sql
 
+from healthscore.bench.scorer_run import protocol_counts
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, get_connection, reset_connection
 from healthscore.local.sqs_server import LocalQueues
@@ -24,10 +26,12 @@ from healthscore.local.sqs_server import LocalQueues
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
-def terminate_backend(admin_url: str, pid: int) -> None:
-    """What a failover, a server restart or RDS Proxy's idle-client timeout does to a warm connection."""
+def terminate_backend(admin_url: str, conn: DbConnection) -> None:
+    """What a failover, a server restart or RDS Proxy's idle-client timeout does to a warm connection,
+    until the server's closing has reached the client (as it has by the next invocation)."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,)).fetchone() == (True,)
+    assert select.select([conn.pgconn.socket], [], [], 10)[0], "the server's closing never reached the client"
 
 
 def test_the_scorer_survives_a_killed_backend_between_two_batches(
@@ -37,7 +41,7 @@ def test_the_scorer_survives_a_killed_backend_between_two_batches(
     first, second = add_scorable_tenant(conn, AS_OF), add_scorable_tenant(conn, AS_OF)
     assert handler(sqs_event([message_body(first, AS_OF)]), lambda_context()) == {"batchItemFailures": []}
     dead = get_connection()
-    terminate_backend(pg_admin_url, dead.info.backend_pid)
+    terminate_backend(pg_admin_url, dead)
     assert (dead.closed, dead.broken) == (False, False)  # psycopg cannot know until it is used
 
     assert handler(sqs_event([message_body(second, AS_OF)]), lambda_context()) == {"batchItemFailures": []}
@@ -47,11 +51,19 @@ def test_the_scorer_survives_a_killed_backend_between_two_batches(
     assert {row["organization_id"] for row in scored} == {first, second}
 
 
+def test_a_live_warm_connection_is_handed_out_without_a_round_trip(conn: DbConnection) -> None:
+    warm = get_connection()
+    warm.execute("SELECT 1")
+
+    assert protocol_counts(warm, get_connection)["round trips"] == 0
+    assert get_connection() is warm
+
+
 def test_the_api_survives_a_killed_backend_between_two_requests(conn: DbConnection, pg_admin_url: str) -> None:
     add_scored_tenants(conn, 2)
     status, body = request("GET /scores")
     assert (status, len(body["items"])) == (200, 2)
-    terminate_backend(pg_admin_url, get_connection().info.backend_pid)
+    terminate_backend(pg_admin_url, get_connection())
 
     status, body = request("GET /scores")
 
@@ -60,7 +72,7 @@ def test_the_api_survives_a_killed_backend_between_two_requests(conn: DbConnecti
 
 def test_a_database_that_stays_down_still_fails(conn: DbConnection, pg_admin_url: str, database_url: str) -> None:
     """One reconnection, not a loop: an unreachable database is an error, as before."""
-    terminate_backend(pg_admin_url, get_connection().info.backend_pid)
+    terminate_backend(pg_admin_url, get_connection())
     dbname = sql.Identifier(str(psycopg.conninfo.conninfo_to_dict(database_url)["dbname"]))
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(dbname))

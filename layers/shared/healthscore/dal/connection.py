@@ -4,8 +4,12 @@ A warm connection can die without psycopg knowing: a server restart, a failover,
 `pg_terminate_backend`, or RDS Proxy closing clients idle for 30 minutes all leave it
 `closed` false and `broken` false until a statement fails on it. So `get_connection()`,
 called once at the start of each invocation (a scorer batch, an API request), checks the
-connection with an empty query, psycopg_pool's own check, and replaces it once if that
-fails: one round trip instead of a failed batch or a 500 after every idle night.
+connection and replaces it once if it is dead: not a failed batch or a 500 after every idle
+night. Each of those closings reaches the client (the server's FATAL message, or the FIN of
+its socket), and an idle connection has nothing else to read: so a socket with nothing to
+read is alive and costs no round trip; one that has something gets the empty query,
+psycopg_pool's own check. (A connection lost without a word, a network partition, passes
+both checks alike: its next statement waits on TCP's timeouts.)
 
 Connections get the settings of `healthscore.config` (connect timeout, TLS mode, statement
 timeout, prepared statements off behind RDS Proxy) unless DATABASE_URL carries its own.
@@ -15,6 +19,7 @@ and the local runtime emulates concurrent environments with threads.
 
 from __future__ import annotations
 
+import select
 import threading
 from typing import Any
 
@@ -86,6 +91,8 @@ def get_connection() -> DbConnection:
     """The live connection of this environment: checked, and replaced once if dead."""
     conn: DbConnection | None = getattr(_environment, "connection", None)
     if conn is not None and not conn.closed and not conn.broken:
+        if not _has_input(conn):
+            return conn
         try:
             conn.execute("")
             return conn
@@ -94,6 +101,12 @@ def get_connection() -> DbConnection:
     _environment.connection = None
     conn = _environment.connection = connect()
     return conn
+
+
+def _has_input(conn: DbConnection) -> bool:
+    """Whether the idle connection's socket has anything to read (without waiting)."""
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    return bool(readable)
 
 
 def reset_connection() -> None:
