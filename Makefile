@@ -56,9 +56,9 @@ rds-ca-bundle:
 pytest: $(BIN)/healthscore
 	$(BIN)/pytest
 
-# Security lint of the shipped code; the skipped rules and their reasons are in pyproject.toml [tool.bandit].
+# Security lint of the shipped code and the development package; the skipped rules and their reasons are in pyproject.toml [tool.bandit].
 bandit: $(BIN)/healthscore
-	$(BIN)/bandit -q -c pyproject.toml -r layers/shared/healthscore functions
+	$(BIN)/bandit -q -c pyproject.toml -r layers/shared/healthscore dev/healthscore_dev functions
 
 # The longer fuzzing, the faults, the connection budget and the load run, then one table of what they tried
 # (cases, failures, 5xx, messages lost). 10-15 minutes on this 2-core machine; not part of `make test`.

@@ -205,8 +205,8 @@ def main() -> None:
     quiet_powertools()
     conn = bench_database(options.tenants)
     ensure_scores(conn)
-    from healthscore.local.handlers import load_handler
-    from healthscore.local.lambda_context import LocalLambdaContext
+    from healthscore_dev.local.handlers import load_handler
+    from healthscore_dev.local.lambda_context import LocalLambdaContext
 
     handler = load_handler("api").lambda_handler
     context = LocalLambdaContext("ApiFunction")

@@ -1,6 +1,6 @@
-"""What the bench/ scripts share; the measurement code itself is the package's (healthscore.bench).
+"""What the bench/ scripts share; the measurement code itself is the package's (healthscore_dev.bench).
 
-The scripts run on the bench database of `healthscore bench` (healthscore.bench.database:
+The scripts run on the bench database of `healthscore bench` (healthscore_dev.bench.database:
 its own embedded PostgreSQL under .local/bench unless DATABASE_URL is set), as of the start
 of today, so that they and `make bench` share one seeded fleet.
 """
@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "layers" / "shared"))  # as Lambda mounts the layer
+sys.path[:0] = [str(PROJECT_ROOT / "layers" / "shared"), str(PROJECT_ROOT / "dev")]  # the layer as Lambda mounts it
 
-from healthscore.bench import database  # noqa: E402
-from healthscore.bench.api_latency import percentile  # noqa: E402
-from healthscore.bench.database import active_ids, batches_of, peak_rss_mb, quiet_powertools  # noqa: E402
-from healthscore.bench.report import print_table  # noqa: E402
-from healthscore.cli.bench import DEFAULT_TENANTS  # noqa: E402
 from healthscore.dal.connection import DbConnection  # noqa: E402
+from healthscore_dev.bench import database  # noqa: E402
+from healthscore_dev.bench.api_latency import percentile  # noqa: E402
+from healthscore_dev.bench.database import active_ids, batches_of, peak_rss_mb, quiet_powertools  # noqa: E402
+from healthscore_dev.bench.report import print_table  # noqa: E402
+from healthscore_dev.cli.bench import DEFAULT_TENANTS  # noqa: E402
 
 __all__ = ["active_ids", "batches_of", "peak_rss_mb", "print_table", "quiet_powertools"]
 

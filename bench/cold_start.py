@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cold_start.py [--repeat 7]
 
-The measurement is healthscore.bench.cold_start's (the one `healthscore bench` runs): the
+The measurement is healthscore_dev.bench.cold_start's (the one `healthscore bench` runs): the
 median import of functions/<name>/app.py over fresh interpreters, with bytecode, seeing only
 the layer's requirements and the runtime's boto3. "as deployed": template.yaml's environment
 (Lambda's active tracing, no SDK in the function); "X-Ray SDK on": POWERTOOLS_TRACE_DISABLED=false,
@@ -15,8 +15,8 @@ import argparse
 
 import benchlib  # noqa: F401 - puts the layer on sys.path, as Lambda mounts it
 
-from healthscore.bench.cold_start import TRACING_ENV, measure_cold_starts
-from healthscore.bench.report import print_table, ratio
+from healthscore_dev.bench.cold_start import TRACING_ENV, measure_cold_starts
+from healthscore_dev.bench.report import print_table, ratio
 
 
 def main() -> None:

@@ -46,10 +46,10 @@ from benchlib import (
     summary_ms,
 )
 
-from healthscore.bench.scorer_run import DUMMY_QUEUE_URL, sqs_message
 from healthscore.dal.connection import connect
-from healthscore.local.template_settings import QueueSettings, load_template, queue_settings
 from healthscore.models.messages import MessageType
+from healthscore_dev.bench.scorer_run import DUMMY_QUEUE_URL, sqs_message
+from healthscore_dev.local.template_settings import QueueSettings, load_template, queue_settings
 
 BATCH_SIZE = 10  # replaced by the template's BatchSize in main(); children get it as --batch-size
 DRAIN_IDLE_SECONDS = 20
@@ -68,10 +68,10 @@ NIGHTLY_JOBS: tuple[MessageType, ...] = ("record-metrics", "calculate-score")
 def run_fanout(mode: str, settings: QueueSettings) -> dict[str, Any]:
     """One fan-out invocation. mode: "drain" or "no-drain" (moto), or "stub" (SQS answered in-process)."""
     from healthscore.aws.clients import reset_clients, sqs_client
-    from healthscore.local.handlers import load_handler
-    from healthscore.local.lambda_context import LocalLambdaContext
-    from healthscore.local.pipeline import hold_sends_while_backlogged
-    from healthscore.local.sqs_server import start_local_sqs, use_local_credentials
+    from healthscore_dev.local.handlers import load_handler
+    from healthscore_dev.local.lambda_context import LocalLambdaContext
+    from healthscore_dev.local.pipeline import hold_sends_while_backlogged
+    from healthscore_dev.local.sqs_server import start_local_sqs, use_local_credentials
 
     if mode == "stub":
         use_local_credentials("http://127.0.0.1:9")  # never contacted: every call is answered below
@@ -166,9 +166,9 @@ def run_drain(expect: int) -> int:
 
 # ----------------------------------------------------------------------------- child: scorer
 def run_scorer(job: MessageType, batches: int) -> dict[str, Any]:
-    from healthscore.local.event_source import sqs_event
-    from healthscore.local.handlers import load_handler
-    from healthscore.local.lambda_context import LocalLambdaContext
+    from healthscore_dev.local.event_source import sqs_event
+    from healthscore_dev.local.handlers import load_handler
+    from healthscore_dev.local.lambda_context import LocalLambdaContext
 
     os.environ["DEAD_LETTER_QUEUE_URL"] = DUMMY_QUEUE_URL.replace("scoring", "scoring-dlq")
     with connect() as conn:

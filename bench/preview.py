@@ -18,15 +18,15 @@ import time
 from benchlib import BENCH_AS_OF, PROJECT_ROOT, active_ids, bench_database, parser, print_table, quiet_powertools
 
 from healthscore.api.routes import JWT_PREFIX
-from healthscore.bench.api_latency import PREVIEW_CANDIDATE as CANDIDATE
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_inputs import latest_inputs
-from healthscore.local.handlers import load_handler
-from healthscore.local.lambda_context import LocalLambdaContext
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
+from healthscore_dev.bench.api_latency import PREVIEW_CANDIDATE as CANDIDATE
+from healthscore_dev.local.handlers import load_handler
+from healthscore_dev.local.lambda_context import LocalLambdaContext
 
 
 def score_everyone(conn: DbConnection) -> int:

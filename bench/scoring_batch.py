@@ -8,7 +8,7 @@
    which goes first. A warm-up pass has already written every row, so both sides replace rows.
    Statements and round trips are counted with libpq's protocol trace in a separate, untimed pass.
 2. Where a batch's time goes: the read, the scoring in Python and the write, each timed on its own,
-   beside the floor's statement (`healthscore.bench.floor`) for the same 10 tenants.
+   beside the floor's statement (`healthscore_dev.bench.floor`) for the same 10 tenants.
 3. `core.scoring.health_score` (exact: integer arithmetic) against a float reimplementation of the same
    formulas, over every tenant's real inputs: the cost of correctness, and how many overalls
    the float version gets wrong.
@@ -23,8 +23,6 @@ from uuid import UUID
 
 from benchlib import BENCH_AS_OF, active_ids, batches_of, bench_database, parser, print_table, summary_ms
 
-from healthscore.bench import floor
-from healthscore.bench.scorer_run import protocol_counts
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import UsageInputs, health_score
@@ -34,6 +32,8 @@ from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import fetch_usage
 from healthscore.logic.score_tenants import score_row, score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
+from healthscore_dev.bench import floor
+from healthscore_dev.bench.scorer_run import protocol_counts
 
 BATCH_SIZE = 10  # SendMessageBatch's size, the smallest batch the scorer gets
 SET_RUN_ID = "bench-set-based"

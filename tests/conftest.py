@@ -23,10 +23,10 @@ from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import migrate
-from healthscore.local.embedded_db import ensure_database, start_embedded_server
-from healthscore.local.lambda_context import use_local_powertools
-from healthscore.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
-from healthscore.local.template_settings import queue_settings
+from healthscore_dev.local.embedded_db import ensure_database, start_embedded_server
+from healthscore_dev.local.lambda_context import use_local_powertools
+from healthscore_dev.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
+from healthscore_dev.local.template_settings import queue_settings
 
 TEMPLATE_DB = "healthscore_test_template"
 _counter = itertools.count()

@@ -1,6 +1,6 @@
 """Load a Lambda handler module the way Lambda does: from `functions/<name>/app.py` by file path.
 
-The loader is the local runtime's (`healthscore.local.handlers`); each load here is a new
+The loader is the local runtime's (`healthscore_dev.local.handlers`); each load here is a new
 execution environment, so module-level state (configuration read at import, cached
 clients) starts anew. Import with `from handlers import ...`.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 from types import ModuleType
 
-from healthscore.local import handlers
-from healthscore.local.lambda_context import LocalLambdaContext
+from healthscore_dev.local import handlers
+from healthscore_dev.local.lambda_context import LocalLambdaContext
 
 # Numbered apart from the environments the local runtime uses (0, 1, ...) in the same process.
 _environments = itertools.count(1_000_000)

@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from healthscore.local.sqs_server import free_port
+from healthscore_dev.local.sqs_server import free_port
 
 PREFIX = "/api/v1/internal/client-health"
 STARTUP_SECONDS = 60
 
 
 def healthscore(*args: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "healthscore.cli.main", *args], env=env, text=True, **kwargs)
+    return subprocess.Popen([sys.executable, "-m", "healthscore_dev.cli.main", *args], env=env, text=True, **kwargs)
 
 
 def serve_environment(database_url: str, local_dir: Path) -> dict[str, str]:

@@ -12,10 +12,10 @@ from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.organizations import active_organization_pages
-from healthscore.demo.load import seed_fleet
 from healthscore.logic.record_metrics import record_metrics
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
+from healthscore_dev.demo.load import seed_fleet
 
 PAGE = 500  # tenants scored per call
 

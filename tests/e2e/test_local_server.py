@@ -23,7 +23,7 @@ from factories import add_org, add_users
 from local_serve import PREFIX, STARTUP_SECONDS, call, call_or_none, healthscore, local_serve, mint, serve_environment
 
 from healthscore.dal.connection import DbConnection
-from healthscore.local.sqs_server import free_port
+from healthscore_dev.local.sqs_server import free_port
 
 
 @pytest.fixture

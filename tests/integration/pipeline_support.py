@@ -17,9 +17,9 @@ from handlers import load_handler
 
 from healthscore.aws.clients import sqs_client
 from healthscore.dal.connection import DbConnection
-from healthscore.local.event_source import LocalEventSource
-from healthscore.local.pipeline import queue_is_empty
-from healthscore.local.sqs_server import LocalQueues
+from healthscore_dev.local.event_source import LocalEventSource
+from healthscore_dev.local.pipeline import queue_is_empty
+from healthscore_dev.local.sqs_server import LocalQueues
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -20,7 +20,7 @@ from moto.server import ThreadedMotoServer
 from healthscore.aws.clients import reset_clients, sqs_client
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection
-from healthscore.local.http_server import LambdaInvokeApi, LocalFunction, start_server
+from healthscore_dev.local.http_server import LambdaInvokeApi, LocalFunction, start_server
 
 FANOUT = "healthscore-fanout"
 
@@ -163,8 +163,8 @@ def test_calculate_all_while_a_run_is_in_progress_is_409_naming_it(
 # handler, says "ready", and invokes it with the event it reads once every environment is ready.
 ENVIRONMENT_SCRIPT = """
 import json, sys
-from healthscore.local.handlers import load_handler
-from healthscore.local.lambda_context import LocalLambdaContext
+from healthscore_dev.local.handlers import load_handler
+from healthscore_dev.local.lambda_context import LocalLambdaContext
 handler = load_handler("api").lambda_handler
 print("ready", flush=True)
 event = json.loads(sys.stdin.readline())

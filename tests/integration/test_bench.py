@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from healthscore.bench.api_latency import ROUTE_CASES, available
-from healthscore.bench.batch_size import BATCH_SIZES
-from healthscore.bench.cold_start import HANDLERS
-from healthscore.bench.database import QUIET_POWERTOOLS_ENV
-from healthscore.bench.run import run_bench
-from healthscore.bench.score_history import HISTORY_DAYS
+from healthscore_dev.bench.api_latency import ROUTE_CASES, available
+from healthscore_dev.bench.batch_size import BATCH_SIZES
+from healthscore_dev.bench.cold_start import HANDLERS
+from healthscore_dev.bench.database import QUIET_POWERTOOLS_ENV
+from healthscore_dev.bench.run import run_bench
+from healthscore_dev.bench.score_history import HISTORY_DAYS
 
 
 def test_a_100_tenant_bench_run_measures_every_path(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from healthscore.cli.main import main
 from healthscore.config import get_settings
+from healthscore_dev.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from api_support import add_scored_tenants
 
-from healthscore.cli.main import main
 from healthscore.dal.connection import DbConnection
+from healthscore_dev.cli.main import main
 
 
 def test_apply_then_list_show_and_preview(

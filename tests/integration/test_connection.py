@@ -18,10 +18,10 @@ from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, message_body, sqs_event
 from psycopg import sql
 
-from healthscore.bench.scorer_run import protocol_counts
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, get_connection, reset_connection
-from healthscore.local.sqs_server import LocalQueues
+from healthscore_dev.bench.scorer_run import protocol_counts
+from healthscore_dev.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 

@@ -17,12 +17,12 @@ from reliability_report import record
 
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.organizations import active_organization_pages
-from healthscore.demo.load import seed_fleet
-from healthscore.local.event_source import LocalEventSource
-from healthscore.local.pipeline import queue_is_empty
-from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic.enqueue import enqueue_messages
 from healthscore.models.messages import ScoringMessage
+from healthscore_dev.demo.load import seed_fleet
+from healthscore_dev.local.event_source import LocalEventSource
+from healthscore_dev.local.pipeline import queue_is_empty
+from healthscore_dev.local.sqs_server import LocalQueues
 
 TENANTS = int(os.environ.get("CONNECTION_BUDGET_TENANTS", "150"))
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import migrate
-from healthscore.local.sqs_server import LocalQueues
+from healthscore_dev.local.sqs_server import LocalQueues
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "docs" / "sql"
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from healthscore.cli.main import main
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.dal import runs
 from healthscore.dal.connection import DbConnection
-from healthscore.demo.fleet import RECORDED_DAYS
-from healthscore.local.history import score_recorded_history
 from healthscore.logic.record_metrics import record_metrics
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
+from healthscore_dev.cli.main import main
+from healthscore_dev.demo.fleet import RECORDED_DAYS
+from healthscore_dev.local.history import score_recorded_history
 
 TENANTS = 80
 

@@ -16,9 +16,9 @@ from pipeline_support import drain
 
 from healthscore.aws.clients import sqs_client
 from healthscore.dal.connection import DbConnection
-from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic import fanout
 from healthscore.logic.enqueue import EnqueueError
+from healthscore_dev.local.sqs_server import LocalQueues
 
 
 def test_enqueues_each_active_tenant_exactly_once_over_several_pages(

@@ -26,13 +26,13 @@ from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
 
 from healthscore.aws.clients import reset_clients, sqs_client
-from healthscore.cli.main import main
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
-from healthscore.local.lambda_context import LocalLambdaContext
-from healthscore.local.pipeline import queued_messages
-from healthscore.local.sqs_server import LocalQueues, free_port
 from healthscore.logic import dead_letters
+from healthscore_dev.cli.main import main
+from healthscore_dev.local.lambda_context import LocalLambdaContext
+from healthscore_dev.local.pipeline import queued_messages
+from healthscore_dev.local.sqs_server import LocalQueues, free_port
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 STATEMENT_TIMEOUT_MS = 300  # far below the lock a test holds, which lasts until the test releases it

@@ -19,10 +19,10 @@ from handlers import lambda_context, load_handler
 from pipeline_support import drain_through_scorer, message_body, published, sqs_event
 
 from healthscore.aws.clients import sqs_client
-from healthscore.cli.main import main
 from healthscore.dal.connection import DbConnection
-from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic import clock
+from healthscore_dev.cli.main import main
+from healthscore_dev.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # day D's calculate-scores
 RECORDED_AT = AS_OF - timedelta(hours=1)  # day D's record-metrics, at 01:00

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from healthscore.aws.clients import sqs_client
-from healthscore.local.event_source import LocalEventSource
-from healthscore.local.pipeline import queue_is_empty
-from healthscore.local.sqs_server import LocalQueues
+from healthscore_dev.local.event_source import LocalEventSource
+from healthscore_dev.local.pipeline import queue_is_empty
+from healthscore_dev.local.sqs_server import LocalQueues
 
 
 def send(queue_url: str, count: int) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from healthscore.local.http_server import (
+from healthscore_dev.local.http_server import (
     MAX_BODY_BYTES,
     HttpRequest,
     HttpResponse,

@@ -26,8 +26,8 @@ from pydantic import ValidationError
 from reliability_report import record
 
 from healthscore.dal.connection import DbConnection
-from healthscore.local.sqs_server import LocalQueues
 from healthscore.models.messages import ScoringMessage
+from healthscore_dev.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("FUZZ_MESSAGE_EXAMPLES", "40"))

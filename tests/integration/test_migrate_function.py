@@ -20,8 +20,8 @@ from healthscore.aws.custom_resource import ResponseNotSentError, response_docum
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import bundled_migrations
-from healthscore.local.lambda_context import LocalLambdaContext
-from healthscore.local.sqs_server import free_port
+from healthscore_dev.local.lambda_context import LocalLambdaContext
+from healthscore_dev.local.sqs_server import free_port
 
 ALL_VERSIONS = [m.version for m in bundled_migrations()]
 

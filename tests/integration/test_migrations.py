@@ -18,7 +18,7 @@ def tables(conn: DbConnection) -> set[str]:
 
 
 def test_from_empty_creates_every_table_and_rerun_is_a_no_op(pg_admin_url: str) -> None:
-    from healthscore.local.embedded_db import ensure_database
+    from healthscore_dev.local.embedded_db import ensure_database
 
     url = ensure_database(pg_admin_url, "healthscore_migrate_from_empty")
     with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
@@ -55,9 +55,9 @@ def test_the_source_tables_migration_can_be_skipped(
     pg_admin_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Against the platform's database: 0001 is recorded, not run; the service's tables are created."""
-    from healthscore.cli.main import main
     from healthscore.config import get_settings
-    from healthscore.local.embedded_db import ensure_database
+    from healthscore_dev.cli.main import main
+    from healthscore_dev.local.embedded_db import ensure_database
 
     url = ensure_database(pg_admin_url, "healthscore_migrate_skip_source")
     with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
@@ -77,7 +77,7 @@ def test_the_source_tables_migration_can_be_skipped(
 
 
 def test_the_latest_scores_table_is_backfilled_from_the_scores_stored(pg_admin_url: str) -> None:
-    from healthscore.local.embedded_db import ensure_database
+    from healthscore_dev.local.embedded_db import ensure_database
 
     url = ensure_database(pg_admin_url, "healthscore_migrate_backfill")
     with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:

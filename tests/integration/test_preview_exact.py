@@ -21,9 +21,9 @@ from healthscore.core.profiles import ProfileDocument, new_version
 from healthscore.dal import profiles
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_inputs import latest_inputs
-from healthscore.demo.load import seed_fleet
 from healthscore.logic.active_profiles import load_active_profiles
 from healthscore.logic.preview import preview
+from healthscore_dev.demo.load import seed_fleet
 
 AS_OF = datetime(2026, 1, 15, 2, tzinfo=UTC)
 TENANTS = 300

@@ -15,10 +15,10 @@ from pipeline_support import (
 )
 
 from healthscore.aws.clients import sqs_client
-from healthscore.cli.main import main
 from healthscore.dal.connection import DbConnection
-from healthscore.local.pipeline import queue_is_empty
-from healthscore.local.sqs_server import LocalQueues
+from healthscore_dev.cli.main import main
+from healthscore_dev.local.pipeline import queue_is_empty
+from healthscore_dev.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from factories import add_org, add_score
 
-from healthscore.cli.run import print_risk_table
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.overrides import NewOverride, set_override
+from healthscore_dev.cli.run import print_risk_table
 
 
 def test_the_risk_table_counts_and_marks_overridden_tenants(

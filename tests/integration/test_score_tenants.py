@@ -14,13 +14,13 @@ import psycopg
 import pytest
 from factories import add_campaign, add_case, add_feature, add_org, add_score, add_tickets, add_users
 
-from healthscore.bench.scorer_run import protocol_counts
 from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import default_profile
 from healthscore.core.weights import HEALTH_WEIGHTS, HealthWeights
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest
+from healthscore_dev.bench.scorer_run import protocol_counts
 
 AS_OF = datetime(2024, 6, 15, 2, 0, tzinfo=UTC)
 TODAY = AS_OF.date()

@@ -14,8 +14,8 @@ from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
 
 from healthscore.dal.connection import DbConnection
-from healthscore.local.pipeline import queued_messages
-from healthscore.local.sqs_server import LocalQueues
+from healthscore_dev.local.pipeline import queued_messages
+from healthscore_dev.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import pytest
 from psycopg import sql
 
-from healthscore.cli.main import main
 from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import health_score, risk_level
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import fetch_usage
-from healthscore.demo.fleet import profile_counts
-from healthscore.demo.load import SOURCE_TABLES
-from healthscore.demo.profiles import PROFILES
+from healthscore_dev.cli.main import main
+from healthscore_dev.demo.fleet import profile_counts
+from healthscore_dev.demo.load import SOURCE_TABLES
+from healthscore_dev.demo.profiles import PROFILES
 
 AS_OF = "2025-06-01T03:00:00Z"
 AS_OF_TIME = datetime(2025, 6, 1, 3, tzinfo=UTC)

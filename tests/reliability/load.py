@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "layers" / "shared")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "layers" / "shared"), str(ROOT / "dev")]
 
 from local_serve import local_serve, mint, serve_environment  # noqa: E402
 from reliability_report import record  # noqa: E402
@@ -27,8 +27,8 @@ from scored_fleet import seed_scored_fleet  # noqa: E402
 
 from healthscore.dal.connection import connect  # noqa: E402
 from healthscore.dal.migrate import migrate  # noqa: E402
-from healthscore.demo.load import organization_count  # noqa: E402
-from healthscore.local.embedded_db import LOCAL_DIR_ENV, use_local_database  # noqa: E402
+from healthscore_dev.demo.load import organization_count  # noqa: E402
+from healthscore_dev.local.embedded_db import LOCAL_DIR_ENV, use_local_database  # noqa: E402
 
 LOAD_DIR = ROOT / ".local" / "load"
 

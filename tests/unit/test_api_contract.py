@@ -11,7 +11,7 @@ from test_template import load_template, template_routes
 
 from healthscore.api.resolver import openapi_json
 from healthscore.api.routes import IAM_PREFIX, JWT_PREFIX
-from healthscore.local.http_server import HttpRequest, authorizer_event, request_event, template_api_routes
+from healthscore_dev.local.http_server import HttpRequest, authorizer_event, request_event, template_api_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH_OF_SCHEME = {"portalJwt": "JwtAuthorizer", "awsIam": "AWS_IAM"}

@@ -28,9 +28,9 @@ from handlers import lambda_context, load_handler
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from healthscore.auth import jwks as jwks_module
-from healthscore.cli.main import main
 from healthscore.config import ConfigError, get_settings
-from healthscore.local.dev_keys import key_path, local_auth_environment
+from healthscore_dev.cli.main import main
+from healthscore_dev.local.dev_keys import key_path, local_auth_environment
 
 ISSUER = "https://login.example.com/health"
 AUDIENCE = "healthscore-api"

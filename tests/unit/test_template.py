@@ -22,8 +22,8 @@ from aws_lambda_powertools.utilities.parser.models import (
 from pydantic import ValidationError
 
 from healthscore.config import Settings
-from healthscore.local import template_settings
 from healthscore.models.messages import FanoutRequest, ScoringMessage
+from healthscore_dev.local import template_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from healthscore.api.cursor import Cursor, decode_cursor
 from healthscore.api.problems import BadBodyError, BadParameterError, ResourceNotFoundError
-from healthscore.aws.clients import lambda_client
 from healthscore.config import get_settings
 from healthscore.core.metrics import MetricType, rate
 from healthscore.core.overrides import OverrideRuleError
@@ -23,9 +22,7 @@ from healthscore.dal import features, latest_scores, metrics, organizations, ove
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_scores import LIST_COLUMNS, Keyset, PageRequest, ScoreFilters
 from healthscore.logic import overrides as override_use_cases
-from healthscore.logic.enqueue import enqueue_messages
-from healthscore.logic.fanout import new_run_id
-from healthscore.logic.run_guard import start_run_unless_running
+from healthscore.logic import run_requests
 from healthscore.models.api import (
     NEWLY_HIGH_RISK_LIMIT,
     Adoption,
@@ -52,7 +49,6 @@ from healthscore.models.api import (
     SortOrder,
     TrendCounts,
 )
-from healthscore.models.messages import FanoutRequest, ScoringMessage
 
 SORT_COLUMNS: Final[dict[SortBy, str]] = {
     "overallScore": "overall_score",
@@ -207,38 +203,17 @@ def adoption(conn: DbConnection, organization_id: UUID) -> Adoption:
 
 
 def recalculate(conn: DbConnection, organization_id: UUID) -> RecalculationQueued:
-    """Put one calculate-score message for the tenant on the scoring queue, as a run of its own."""
     require_organization(conn, organization_id)
-    queue_url = get_settings().required("SCORING_QUEUE_URL")
-    as_of = datetime.now(UTC)
-    run_id = f"{runs.RECALCULATION_RUN_PREFIX}{uuid4()}"
-    runs.start_run(conn, run_id, "calculate-scores", as_of)  # so that GET /runs/{runId} follows it
-    message = ScoringMessage(type="calculate-score", organization_id=organization_id, as_of=as_of, run_id=run_id)
-    enqueue_messages(queue_url, [message])
-    runs.finish_enqueue(conn, run_id, 1)
+    run = run_requests.queue_recalculation(conn, organization_id)
     return RecalculationQueued(
-        message="Recalculation queued", organization_id=organization_id, run_id=run_id, as_of=as_of
+        message="Recalculation queued", organization_id=organization_id, run_id=run.run_id, as_of=run.as_of
     )
 
 
 def calculate_all(conn: DbConnection) -> RunStarted:
-    """Start a calculate-scores run: record it, then invoke the fan-out asynchronously.
-
-    RunInProgressError (409) while another calculate-scores run is in progress.
-    """
-    function_name = get_settings().required("FANOUT_FUNCTION_NAME")
-    as_of = datetime.now(UTC)
-    run_id = new_run_id("calculate-scores", as_of)
-    start_run_unless_running(conn, run_id, "calculate-scores", as_of)  # GET /runs/{runId} answers at once
-    request = FanoutRequest(job="calculate-scores", as_of=as_of, run_id=run_id)
-    try:
-        lambda_client().invoke(
-            FunctionName=function_name, InvocationType="Event", Payload=request.model_dump_json(by_alias=True)
-        )
-    except Exception:
-        runs.forget_run(conn, run_id)  # a run that never started must not hold off the next one
-        raise
-    return RunStarted(message="Score calculation started for every active tenant", run_id=run_id, as_of=as_of)
+    """RunInProgressError (409) while another calculate-scores run is in progress."""
+    run = run_requests.start_calculate_all(conn)
+    return RunStarted(message="Score calculation started for every active tenant", run_id=run.run_id, as_of=run.as_of)
 
 
 def run_progress(conn: DbConnection, run_id: str) -> RunProgress:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import MigrationError, migrate
-from healthscore.demo.load import FleetAlreadySeededError, SeedSummary, seed_fleet
-from healthscore.demo.profiles import PROFILES
-from healthscore.local.embedded_db import use_local_database
+from healthscore_dev.demo.load import FleetAlreadySeededError, SeedSummary, seed_fleet
+from healthscore_dev.demo.profiles import PROFILES
+from healthscore_dev.local.embedded_db import use_local_database
 
 DEFAULT_TENANTS = 200
 DEFAULT_SEED = 42

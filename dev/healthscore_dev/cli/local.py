@@ -14,20 +14,20 @@ from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import migrate
-from healthscore.local.dev_keys import DevKeyError, local_auth_environment, mint_token
-from healthscore.local.embedded_db import stop_embedded_servers, use_local_database
-from healthscore.local.event_source import LocalEventSource
-from healthscore.local.handlers import load_handler
-from healthscore.local.http_server import (
+from healthscore_dev.local.dev_keys import DevKeyError, local_auth_environment, mint_token
+from healthscore_dev.local.embedded_db import stop_embedded_servers, use_local_database
+from healthscore_dev.local.event_source import LocalEventSource
+from healthscore_dev.local.handlers import load_handler
+from healthscore_dev.local.http_server import (
     LambdaInvokeApi,
     LocalApiGateway,
     LocalFunction,
     start_server,
     template_api_routes,
 )
-from healthscore.local.lambda_context import use_local_powertools
-from healthscore.local.sqs_server import start_local_sqs
-from healthscore.local.template_settings import load_template, queue_settings
+from healthscore_dev.local.lambda_context import use_local_powertools
+from healthscore_dev.local.sqs_server import start_local_sqs
+from healthscore_dev.local.template_settings import load_template, queue_settings
 
 DEFAULT_PORT = 3000
 STOP_WAIT_SECONDS = 30  # how long stopping waits for a scorer batch or a fan-out under way

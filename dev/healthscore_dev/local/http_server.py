@@ -37,8 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from healthscore.local.cors import CorsSettings, template_cors
-from healthscore.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
+from healthscore_dev.local.cors import CorsSettings, template_cors
+from healthscore_dev.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
 
 logger = logging.getLogger(__name__)
 

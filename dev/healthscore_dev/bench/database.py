@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from healthscore.bench.cold_start import PROJECT_ROOT
-from healthscore.bench.score_history import HISTORY_DAYS, history_end, history_rows, seed_score_history
 from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
-from healthscore.demo.load import organization_count, seed_fleet
-from healthscore.local.embedded_db import LOCAL_DIR_ENV, use_local_database
+from healthscore_dev.bench.cold_start import PROJECT_ROOT
+from healthscore_dev.bench.score_history import HISTORY_DAYS, history_end, history_rows, seed_score_history
+from healthscore_dev.demo.load import organization_count, seed_fleet
+from healthscore_dev.local.embedded_db import LOCAL_DIR_ENV, use_local_database
 
 BENCH_LOCAL_DIR = PROJECT_ROOT / ".local" / "bench"
 DEMO_SEED = 42
 
-# What the local runtime sets for handlers run in-process (healthscore.cli.run): JSON logs only
+# What the local runtime sets for handlers run in-process (healthscore_dev.cli.run): JSON logs only
 # from WARNING, no metrics flushed to stdout, no X-Ray.
 QUIET_POWERTOOLS_ENV = {
     "POWERTOOLS_SERVICE_NAME": "healthscore",

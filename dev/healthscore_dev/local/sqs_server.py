@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from healthscore.aws.clients import reset_clients, sqs_client
 from healthscore.config import get_settings
-from healthscore.local.lambda_context import LOCAL_REGION
-from healthscore.local.template_settings import QueueSettings, queue_settings
+from healthscore_dev.local.lambda_context import LOCAL_REGION
+from healthscore_dev.local.template_settings import QueueSettings, queue_settings
 
 SCORING_QUEUE_NAME = "healthscore-scoring"
 STARTUP_TIMEOUT_SECONDS = 30
@@ -57,7 +57,7 @@ def start_moto_process() -> tuple[str, subprocess.Popen[bytes]]:
     this process exits (normally: see `stop_process`; or killed: the server watches its parent)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto
-        [sys.executable, "-m", "healthscore.local.moto_server", str(port), str(os.getpid())],
+        [sys.executable, "-m", "healthscore_dev.local.moto_server", str(port), str(os.getpid())],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

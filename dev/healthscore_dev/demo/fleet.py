@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from healthscore.demo.profiles import FEATURE_KEYS, HISTORY_DAYS, PERIODS, PROFILES, Profile
+from healthscore_dev.demo.profiles import FEATURE_KEYS, HISTORY_DAYS, PERIODS, PROFILES, Profile
 
 OrganizationRow = tuple[uuid.UUID, str, str, bool, datetime]
 UserRow = tuple[uuid.UUID, uuid.UUID, str, datetime | None]

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from healthscore.aws.clients import sqs_client
 from healthscore.dal import runs
 from healthscore.dal.connection import DbConnection
-from healthscore.local.event_source import EventSourceStats, LocalEventSource
-from healthscore.local.handlers import load_handler
-from healthscore.local.lambda_context import LocalLambdaContext
-from healthscore.local.sqs_server import LocalQueues
 from healthscore.logic.fanout import new_run_id
 from healthscore.models.messages import Job
+from healthscore_dev.local.event_source import EventSourceStats, LocalEventSource
+from healthscore_dev.local.handlers import load_handler
+from healthscore_dev.local.lambda_context import LocalLambdaContext
+from healthscore_dev.local.sqs_server import LocalQueues
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeFilterType

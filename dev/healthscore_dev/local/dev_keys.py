@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from healthscore.local.embedded_db import local_dir
+from healthscore_dev.local.embedded_db import local_dir
 
 LOCAL_ISSUER: Final = "healthscore-local"
 LOCAL_AUDIENCE: Final = "healthscore-api"

@@ -1,4 +1,4 @@
-"""moto's server, serving one request at a time: `python -m healthscore.local.moto_server PORT [PARENT_PID]`.
+"""moto's server, serving one request at a time: `python -m healthscore_dev.local.moto_server PORT [PARENT_PID]`.
 
 moto's own `moto.server` is threaded, and its SQS model is not thread-safe: two
 concurrent DeleteMessageBatch calls each rebuild the queue's message list, and the

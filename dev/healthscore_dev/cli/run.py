@@ -12,16 +12,16 @@ from healthscore.config import get_settings
 from healthscore.dal import organizations, runs
 from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
-from healthscore.demo.load import organization_count, seed_fleet
-from healthscore.local.embedded_db import local_dir, use_local_database
-from healthscore.local.history import score_recorded_history
-from healthscore.local.lambda_context import use_local_powertools
-from healthscore.local.pipeline import NIGHTLY_JOBS, JobResult, run_job
-from healthscore.local.progress import ProgressBar
-from healthscore.local.sqs_server import LocalQueues, start_local_sqs
-from healthscore.local.template_settings import queue_settings
 from healthscore.logic.active_profiles import configured_health_weights, load_active_profiles
 from healthscore.models.messages import Job
+from healthscore_dev.demo.load import organization_count, seed_fleet
+from healthscore_dev.local.embedded_db import local_dir, use_local_database
+from healthscore_dev.local.history import score_recorded_history
+from healthscore_dev.local.lambda_context import use_local_powertools
+from healthscore_dev.local.pipeline import NIGHTLY_JOBS, JobResult, run_job
+from healthscore_dev.local.progress import ProgressBar
+from healthscore_dev.local.sqs_server import LocalQueues, start_local_sqs
+from healthscore_dev.local.template_settings import queue_settings
 
 DEFAULT_TENANTS = 500
 DEMO_SEED = 42

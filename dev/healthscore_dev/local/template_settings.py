@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# layers/shared/healthscore/local/ -> the project root holding template.yaml
-TEMPLATE_PATH = Path(__file__).resolve().parents[4] / "template.yaml"
+# dev/healthscore_dev/local/ -> the project root holding template.yaml
+TEMPLATE_PATH = Path(__file__).resolve().parents[3] / "template.yaml"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-# layers/shared/healthscore/local/ -> the project root holding functions/
-FUNCTIONS_DIR = Path(__file__).resolve().parents[4] / "functions"
+# dev/healthscore_dev/local/ -> the project root holding functions/
+FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
 
 
 def load_handler(name: str, environment: int = 0) -> ModuleType:

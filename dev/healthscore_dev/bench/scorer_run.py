@@ -73,10 +73,10 @@ def run_scorer(batches: list[list[UUID]], as_of: datetime, concurrency: int, bat
 
 def _worker(batches: list[list[str]], as_of: str) -> dict[str, Any]:
     """One execution environment: import the handler, then work its batches in order."""
-    from healthscore.bench.database import peak_rss_mb, quiet_powertools
-    from healthscore.local.event_source import sqs_event
-    from healthscore.local.handlers import load_handler
-    from healthscore.local.lambda_context import LocalLambdaContext
+    from healthscore_dev.bench.database import peak_rss_mb, quiet_powertools
+    from healthscore_dev.local.event_source import sqs_event
+    from healthscore_dev.local.handlers import load_handler
+    from healthscore_dev.local.lambda_context import LocalLambdaContext
 
     quiet_powertools()
     os.environ.setdefault("DEAD_LETTER_QUEUE_URL", DUMMY_QUEUE_URL.replace("scoring", "scoring-dlq"))

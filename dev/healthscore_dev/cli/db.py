@@ -6,7 +6,7 @@ import argparse
 
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import SOURCE_TABLES_MIGRATION, MigrationError, migrate, migrations_to_skip
-from healthscore.local.embedded_db import use_local_database
+from healthscore_dev.local.embedded_db import use_local_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:

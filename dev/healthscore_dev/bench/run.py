@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from healthscore.bench import api_latency, batch_size, cold_start, floor, seed_style
-from healthscore.bench.database import (
+from healthscore.config import get_settings
+from healthscore.core.weights import HealthWeights
+from healthscore.dal.connection import DbConnection
+from healthscore_dev.bench import api_latency, batch_size, cold_start, floor, seed_style
+from healthscore_dev.bench.database import (
     active_ids,
     batches_of,
     bench_as_of,
@@ -29,11 +32,8 @@ from healthscore.bench.database import (
     database_size_mb,
     quiet_powertools,
 )
-from healthscore.bench.report import print_table, ratio, write_json
-from healthscore.bench.scorer_run import ScorerRun, run_scorer
-from healthscore.config import get_settings
-from healthscore.core.weights import HealthWeights
-from healthscore.dal.connection import DbConnection
+from healthscore_dev.bench.report import print_table, ratio, write_json
+from healthscore_dev.bench.scorer_run import ScorerRun, run_scorer
 
 RESULTS_FILE = cold_start.PROJECT_ROOT / "bench" / "results" / "latest.json"
 
@@ -50,7 +50,7 @@ def run_bench(
     batch_sizes: bool = True,
     output: str | None = str(RESULTS_FILE),
 ) -> dict[str, Any]:
-    from healthscore.local.template_settings import queue_settings
+    from healthscore_dev.local.template_settings import queue_settings
 
     quiet_powertools()
     settings = queue_settings()

@@ -16,7 +16,7 @@ from datetime import datetime
 from psycopg import sql
 
 from healthscore.dal.connection import DbConnection
-from healthscore.demo.fleet import COLUMNS, TABLES, Tenant, generate_fleet
+from healthscore_dev.demo.fleet import COLUMNS, TABLES, Tenant, generate_fleet
 
 SOURCE_TABLES = tuple(COLUMNS)
 HISTORY_TABLE = "tenant_daily_inputs"  # what record-metrics kept on the fleet's past days

@@ -1,4 +1,4 @@
-"""`healthscore bench [--tenants N]`: the service's speed side by side (healthscore.bench.run)."""
+"""`healthscore bench [--tenants N]`: the service's speed side by side (healthscore_dev.bench.run)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from healthscore.bench.run import RESULTS_FILE, run_bench  # the bench's imports only for this command
+    from healthscore_dev.bench.run import RESULTS_FILE, run_bench  # the bench's imports only for this command
 
     results = run_bench(
         args.tenants,

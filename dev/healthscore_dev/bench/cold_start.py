@@ -1,7 +1,7 @@
 """Cold start: the import time of each Lambda handler in a fresh interpreter, as Lambda's INIT runs it.
 
 Each measurement is a new `python` process that times (perf_counter) loading
-`functions/<name>/app.py` with `healthscore.local.handlers.load_handler`: the module-level
+`functions/<name>/app.py` with `healthscore_dev.local.handlers.load_handler`: the module-level
 work of INIT. The median of `repeat` processes is reported. The child sees only what a Lambda
 has: the layer's requirements (and what they need) plus the boto3 that the python3.12 runtime
 ships; the dev tools of `.venv` (awscrt, pyOpenSSL, ...) are hidden, since botocore imports
@@ -27,7 +27,7 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from healthscore.local.handlers import FUNCTIONS_DIR
+from healthscore_dev.local.handlers import FUNCTIONS_DIR
 
 PROJECT_ROOT = FUNCTIONS_DIR.parent
 LAYER_DIR = PROJECT_ROOT / "layers" / "shared"
@@ -82,7 +82,7 @@ class HideNonLayerModules:
 if hidden:
     sys.meta_path.insert(0, HideNonLayerModules())
 sys.path.insert(0, config["layer"])
-from healthscore.local.handlers import load_handler  # the loader (pathlib, importlib.util) is not timed
+from healthscore_dev.local.handlers import load_handler  # the loader (pathlib, importlib.util) is not timed
 started = time.perf_counter()
 load_handler(config["handler"])
 elapsed = time.perf_counter() - started

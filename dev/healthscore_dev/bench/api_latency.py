@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from healthscore.api.routes import JWT_PREFIX, ROUTES
-from healthscore.bench.cold_start import PROJECT_ROOT
+from healthscore_dev.bench.cold_start import PROJECT_ROOT
 
 EVENT_FILE = PROJECT_ROOT / "events" / "api_get_scores.json"
 BENCH_ENVIRONMENT = 99  # a module of its own (load_handler), apart from any other caller's in this process
@@ -109,8 +109,8 @@ def available(case: RouteCase) -> bool:
 
 
 def measure_routes(tenants: list[UUID], calls: int, preview_calls: int) -> list[RouteLatency]:
-    from healthscore.local.handlers import load_handler
-    from healthscore.local.lambda_context import LocalLambdaContext
+    from healthscore_dev.local.handlers import load_handler
+    from healthscore_dev.local.lambda_context import LocalLambdaContext
 
     handler = load_handler("api", BENCH_ENVIRONMENT).lambda_handler
     context = LocalLambdaContext("ApiFunction", timeout_seconds=30)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 
-from healthscore.cli import api, bench, db, dlq, local, profiles, run, seed
 from healthscore.config import ConfigError
+from healthscore_dev.cli import api, bench, db, dlq, local, profiles, run, seed
 
 COMMAND_GROUPS = (db, seed, run, dlq, local, api, profiles, bench)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthscore.aws.clients import sqs_client
-from healthscore.local.handlers import load_handler
-from healthscore.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
+from healthscore_dev.local.handlers import load_handler
+from healthscore_dev.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
 
 # The local endpoint serves one request at a time, so pollers short-poll and pause when
 # the queue is empty rather than hold the server in a long poll. Lambda's batching

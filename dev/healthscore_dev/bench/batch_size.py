@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from healthscore.bench.database import batches_of
-from healthscore.bench.scorer_run import ScorerRun, run_scorer
+from healthscore_dev.bench.database import batches_of
+from healthscore_dev.bench.scorer_run import ScorerRun, run_scorer
 
 BATCH_SIZES = (10, 50, 100)
 NIGHTLY_JOBS = 2  # record-metrics and calculate-scores

@@ -20,7 +20,7 @@ from healthscore.api import profile_service
 from healthscore.api.problems import BadBodyError
 from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
 from healthscore.dal.connection import connect
-from healthscore.local.embedded_db import use_local_database
+from healthscore_dev.local.embedded_db import use_local_database
 
 
 class ProfileFileError(ValueError):
