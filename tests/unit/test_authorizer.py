@@ -30,7 +30,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from healthscore.auth import jwks as jwks_module
 from healthscore.config import ConfigError, get_settings
 from healthscore_dev.cli.main import main
-from healthscore_dev.local.dev_keys import key_path, local_auth_environment
+from healthscore_dev.local.dev_keys import key_path, local_auth_environment, mint_token
 
 ISSUER = "https://login.example.com/health"
 AUDIENCE = "healthscore-api"
@@ -866,8 +866,11 @@ def test_local_token_is_accepted_by_the_authorizer_with_the_local_jwks(
         assert main(["local", "token"]) == 0
         assert invoke(f"Bearer {capsys.readouterr().out.strip()}")["context"]["roles"] == "CLIENT_SUCCESS"
 
-        # Another role is minted, and refused: a way to demo a 403 locally.
-        assert main(["local", "token", "--role", "VIEWER"]) == 0
-        assert invoke(f"Bearer {capsys.readouterr().out.strip()}")["isAuthorized"] is False
+        # A role the service does not know: the authorizer would refuse its token, so the command refuses it.
+        with pytest.raises(SystemExit) as refused:
+            main(["local", "token", "--role", "VIEWER"])
+        assert refused.value.code == 2
+        assert "invalid choice: 'VIEWER'" in capsys.readouterr().err
+        assert invoke(f"Bearer {mint_token('VIEWER')}")["isAuthorized"] is False
     finally:
         get_settings.cache_clear()

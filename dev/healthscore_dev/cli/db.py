@@ -10,7 +10,7 @@ from healthscore_dev.local.embedded_db import use_local_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
     parser = db.add_parser("migrate", help="apply the migrations to DATABASE_URL (idempotent)")
     parser.add_argument(
         "--skip-source-tables",

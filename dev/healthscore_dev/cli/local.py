@@ -8,10 +8,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from typing import get_args
 
 from healthscore.api.routes import JWT_PREFIX
 from healthscore.aws.clients import reset_clients
-from healthscore.config import get_settings
+from healthscore.config import Role, get_settings
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import migrate
 from healthscore_dev.local.dev_keys import DevKeyError, local_auth_environment, mint_token
@@ -26,10 +27,20 @@ from healthscore_dev.local.http_server import (
     template_api_routes,
 )
 from healthscore_dev.local.lambda_context import use_local_powertools
+from healthscore_dev.local.serve_state import (
+    STATE_FILE,
+    ServeState,
+    remove_state,
+    state_path,
+    wait_for_state,
+    write_state,
+)
 from healthscore_dev.local.sqs_server import start_local_sqs
 from healthscore_dev.local.template_settings import load_template, queue_settings
 
 DEFAULT_PORT = 3000
+PORT_ENV = "HEALTHSCORE_LOCAL_PORT"  # local serve's default port instead of 3000 (0: any free one)
+URL_WAIT_SECONDS = 60  # `local url` waits this long for a server still starting (migrating the database)
 STOP_WAIT_SECONDS = 30  # how long stopping waits for a scorer batch or a fan-out under way
 # The template's PortalOrigin locally (samconfig's local profile): a dev server of the portal.
 DEFAULT_PORTAL_ORIGIN = "http://localhost:5173"
@@ -42,6 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     _register_token(local_commands)
     _register_serve(local_commands)
+    _register_url(local_commands)
 
 
 def _register_token(local_commands: argparse._SubParsersAction) -> None:
@@ -49,7 +61,8 @@ def _register_token(local_commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--role",
         default="CLIENT_SUCCESS",
-        help="CLIENT_SUCCESS (default) or PLATFORM_ADMIN; any other value gives a token the authorizer refuses",
+        choices=get_args(Role),
+        help="CLIENT_SUCCESS (default) or PLATFORM_ADMIN: the roles the service knows (it refuses a token without one)",
     )
     parser.set_defaults(handler=run_token)
 
@@ -74,7 +87,12 @@ def _register_serve(local_commands: argparse._SubParsersAction) -> None:
         "api handler, on the embedded PostgreSQL (unless DATABASE_URL is set) and a local SQS endpoint whose "
         "scoring queue the scorer consumes. AWS_IAM routes are not served (SigV4 is not emulated).",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get(PORT_ENV) or DEFAULT_PORT),
+        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}, or {PORT_ENV}; 0: any free port)",
+    )
     parser.add_argument(
         "--portal-origin",
         default=DEFAULT_PORTAL_ORIGIN,
@@ -142,8 +160,48 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
         polling.join(STOP_WAIT_SECONDS)
 
     stoppers.append(stop_scorer)
-    _print_usage(server.endpoint_url + JWT_PREFIX, queues.endpoint_url)
+    state = ServeState(
+        pid=os.getpid(),
+        api_url=server.endpoint_url + JWT_PREFIX,
+        sqs_endpoint=queues.endpoint_url,
+        scoring_queue_url=queues.scoring_queue_url,
+        dead_letter_queue_url=queues.dead_letter_queue_url,
+    )
+    write_state(state)
+    stoppers.append(lambda: remove_state(state.pid))
+    _print_usage(state.api_url, queues.endpoint_url)
     stop.wait()
+    return 0
+
+
+def _register_url(local_commands: argparse._SubParsersAction) -> None:
+    parser = local_commands.add_parser(
+        "url",
+        help="print the base URL of the running `healthscore local serve` (waits for one starting)",
+        description="Prints only the base URL of the JWT routes of the `healthscore local serve` running from this "
+        f"folder (its {STATE_FILE} in the local folder), so that B=$(healthscore local url) works; waits for a "
+        "server still starting.",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=URL_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long to wait for a server to start (default {URL_WAIT_SECONDS})",
+    )
+    parser.set_defaults(handler=run_url)
+
+
+def run_url(args: argparse.Namespace) -> int:
+    state = wait_for_state(args.wait)
+    if state is None:
+        print(
+            f"healthscore local url: no `healthscore local serve` is running from this folder ({state_path()} "
+            f"names none after {args.wait:g} s); start one with: healthscore local serve &",
+            file=sys.stderr,
+        )
+        return 1
+    print(state.api_url)
     return 0
 
 
@@ -153,7 +211,8 @@ def _print_usage(base_url: str, sqs_endpoint: str) -> None:
   TOKEN=$(healthscore local token --role CLIENT_SUCCESS)   # or --role PLATFORM_ADMIN for POST /calculate-all
   curl -H "Authorization: Bearer $TOKEN" '{base_url}/scores?limit=5'
 OpenAPI: {base_url}/openapi.json, Swagger UI: {base_url}/swagger (both need the token, as in AWS)
-The scorer consumes the local scoring queue (SQS endpoint {sqs_endpoint}); POST /calculate-all reaches the fan-out
+The scorer consumes the local scoring queue (SQS endpoint {sqs_endpoint}); `healthscore dlq list|replay|purge`
+use these queues while this runs, with nothing to export. POST /calculate-all reaches the fan-out
 through a local Lambda endpoint. Not served: the AWS_IAM routes (/iam/...), since SigV4 signing is not emulated.
 Ctrl-C (or SIGTERM) stops it all.""",
         flush=True,

@@ -15,8 +15,24 @@ from healthscore_dev.cli import api, bench, db, dlq, local, profiles, run, seed
 COMMAND_GROUPS = (db, seed, run, dlq, local, api, profiles, bench)
 
 
+class CommandParser(argparse.ArgumentParser):
+    """Refuses an unknown argument with the usage of the (sub)command it was given to.
+
+    argparse hands a subcommand's unknown arguments up to the top-level parser, whose usage says nothing
+    about them; add_parser and add_subparsers create every subcommand's parser of this class.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return parsed, unknown
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="healthscore", description="Client health scoring service")
+    parser = CommandParser(prog="healthscore", description="Client health scoring service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in COMMAND_GROUPS:
         group.register(commands)

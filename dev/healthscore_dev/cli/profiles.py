@@ -29,7 +29,7 @@ class ProfileFileError(ValueError):
 
 def register(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser("profiles", help="scoring profiles: list, show, apply, preview")
-    sub = group.add_subparsers(dest="profiles_command", required=True)
+    sub = group.add_subparsers(required=True)
     listing = sub.add_parser("list", help="the active version of every profile")
     listing.add_argument("--json", action="store_true", help="as JSON, like GET /profiles")
     listing.set_defaults(handler=run_list)

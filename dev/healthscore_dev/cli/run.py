@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any
 from datetime import UTC, datetime
 
 from healthscore.config import get_settings
@@ -31,7 +32,7 @@ MAX_LOCAL_CONCURRENCY = 50
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    run = commands.add_parser("run", help="run a job locally").add_subparsers(dest="run_command", required=True)
+    run = commands.add_parser("run", help="run a job locally").add_subparsers(required=True)
     parser = run.add_parser(
         "nightly",
         help="the nightly pipeline on the local stack: schedule -> fan-out -> queue -> scorer",
@@ -91,8 +92,9 @@ def run_nightly(args: argparse.Namespace) -> int:
         with handler_log.open("w") as log, contextlib.redirect_stdout(log):
             results = [_run_with_progress(conn, job, queues, concurrency) for job in NIGHTLY_JOBS]
         print(f"handler logs and metrics: {handler_log}")
+        tenants = organization_count(conn)
         for result in results:
-            print(_describe(result))
+            print(_describe(result, tenants, runs.skip_reasons(conn, result.run_id)))
         print_risk_table(conn, results[-1].run_id)
         print_movers(conn, results[-1].run_id)
     print(f"nightly pipeline finished in {time.perf_counter() - started:.1f} s")
@@ -131,12 +133,16 @@ def _run_with_progress(conn: DbConnection, job: Job, queues: LocalQueues, concur
         bar.close()
 
 
-def _describe(result: JobResult) -> str:
+def _describe(result: JobResult, tenants: int, skip_reasons: list[dict[str, Any]]) -> str:
+    """The run's counts, saying why they are not the fleet's: only ACTIVE tenants are enqueued, and why skipped."""
     p = result.progress
     rate = (p.get("done", 0) + p.get("skipped", 0)) / max(result.seconds, 1e-6)
+    why = ", ".join(f"{row['reason']}: {row['tenants']:,}" for row in skip_reasons)
     return (
-        f"{result.job}: run {result.run_id}: {p.get('tenant_count', 0):,} enqueued, {p.get('done', 0):,} done, "
-        f"{p.get('skipped', 0):,} skipped, {p.get('failed', 0):,} failed in {result.seconds:.1f} s "
+        f"{result.job}: run {result.run_id}: {p.get('tenant_count', 0):,} enqueued (the ACTIVE ones of "
+        f"{tenants:,} tenants), {p.get('done', 0):,} done, {p.get('skipped', 0):,} skipped"
+        + (f" ({why})" if why else "")
+        + f", {p.get('failed', 0):,} failed in {result.seconds:.1f} s "
         f"({rate:,.0f} tenants/s, {result.source.invocations:,} scorer invocations)"
     )
 

@@ -14,11 +14,18 @@ from healthscore.dal import profiles
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.active_profiles import configured_health_weights, load_active_profiles
 from healthscore.logic.preview import preview
-from healthscore.models.profiles import PreviewMover, ProfileList, ProfileOut, ProfilePreview
+from healthscore.models.profiles import PreviewMover, ProfileBody, ProfileList, ProfileOut, ProfilePreview
 
 
 def _active(conn: DbConnection) -> ProfileSet:
     return load_active_profiles(conn, configured_health_weights(get_settings()))
+
+
+def body_document(profile_id: str, body: ProfileBody) -> ProfileDocument:
+    """The profile a PUT or preview body describes; a profileId in it must be the path's."""
+    if body.profile_id is not None and body.profile_id != profile_id:
+        raise BadBodyError("profileId", f"the body's profileId {body.profile_id!r} is not the path's {profile_id!r}")
+    return body.document()
 
 
 def list_profiles(conn: DbConnection) -> ProfileList:

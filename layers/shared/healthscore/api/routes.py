@@ -21,7 +21,7 @@ from healthscore.api import profile_service, service
 from healthscore.api.roles import ADMIN_ROLES, API_ROLES, current_principal, require_roles
 from healthscore.config import Role
 from healthscore.core.metrics import MetricType
-from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
+from healthscore.core.profiles import PROFILE_ID_PATTERN
 from healthscore.core.scoring import RiskLevel, Trend
 from healthscore.dal.connection import get_connection
 from healthscore.dal.latest_scores import ScoreFilters
@@ -43,7 +43,7 @@ from healthscore.models.api import (
     SortBy,
     SortOrder,
 )
-from healthscore.models.profiles import ProfileList, ProfileOut, ProfilePreview
+from healthscore.models.profiles import ProfileBody, ProfileList, ProfileOut, ProfilePreview
 
 JWT_PREFIX: Final = "/api/v1/internal/client-health"
 IAM_PREFIX: Final = "/iam/api/v1/internal/client-health"
@@ -67,7 +67,10 @@ Days = Annotated[int, Query(ge=1, le=365, description="How many days back, today
 ProfileId = Annotated[
     str, Path(alias="profileId", pattern=PROFILE_ID_PATTERN, description="The profile's id, a slug: ^[a-z0-9-]{1,64}$")
 ]
-ProfileBody = Annotated[ProfileDocument, Body(description="A profile without profileId and version")]
+ProfileBodyParameter = Annotated[
+    ProfileBody,
+    Body(description="A whole profile, as GET /profiles shows one (PUT replaces it); a profileId must be the path's"),
+]
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,10 @@ def list_profiles() -> ProfileList:
 
 
 @route("PUT", "/profiles/{profileId}", "Save a scoring profile as its new version (PLATFORM_ADMIN)", roles=ADMIN_ROLES)
-def put_profile(profile_id: ProfileId, document: ProfileBody) -> ProfileOut:
-    return profile_service.save_profile(get_connection(), profile_id, document, _principal())
+def put_profile(profile_id: ProfileId, body: ProfileBodyParameter) -> ProfileOut:
+    return profile_service.save_profile(
+        get_connection(), profile_id, profile_service.body_document(profile_id, body), _principal()
+    )
 
 
 @route(
@@ -229,8 +234,10 @@ def delete_profile(profile_id: ProfileId) -> None:
 
 
 @route("POST", "/profiles/{profileId}/preview", "What a candidate profile would do to the fleet; nothing is written")
-def preview_profile(profile_id: ProfileId, document: ProfileBody) -> ProfilePreview:
-    return profile_service.preview_profile(get_connection(), profile_id, document)
+def preview_profile(profile_id: ProfileId, body: ProfileBodyParameter) -> ProfilePreview:
+    return profile_service.preview_profile(
+        get_connection(), profile_id, profile_service.body_document(profile_id, body)
+    )
 
 
 def route_roles(route_key: str | None) -> frozenset[Role]:

@@ -142,6 +142,18 @@ def run_progress(conn: DbConnection, run_id: str) -> dict[str, Any] | None:
     return conn.execute(PROGRESS_SQL, (run_id,)).fetchone()
 
 
+SKIP_REASONS_SQL = """
+SELECT coalesce(reason, 'no reason recorded') AS reason, count(*) AS tenants
+FROM run_tenant_outcomes WHERE run_id = %s AND outcome = 'skipped'
+GROUP BY 1 ORDER BY 2 DESC, 1
+"""
+
+
+def skip_reasons(conn: DbConnection, run_id: str) -> list[dict[str, Any]]:
+    """Why a run's skipped tenants were skipped: each reason and how many, most frequent first."""
+    return conn.execute(SKIP_REASONS_SQL, (run_id,)).fetchall()
+
+
 # A run's scores with the effective risk: an active override's level where the tenant has one.
 RUN_SCORES_SQL = """
 SELECT s.*, l.override_risk_level AS override_risk_level,

@@ -75,7 +75,7 @@ class ReplayFilter:
 class ReplayReport:
     replayed: list[DeadLetter]
     skipped_poison: list[DeadLetter]  # matched, but a poison body would only come back
-    not_matched: int
+    left: int  # messages still in the dead-letter queue: not matched, poison, or all of them on a dry run
 
 
 def _dead_letter(raw: dict[str, Any]) -> DeadLetter:
@@ -148,7 +148,6 @@ def replay_dead_letters(
     held: list[DeadLetter] = []  # received but staying in the dead-letter queue
     for letter in receive_all(dead_letter_queue_url):
         if not selection.matches(letter) or (max_messages is not None and len(report.replayed) >= max_messages):
-            report.not_matched += 1
             held.append(letter)
         elif letter.message is None:
             report.skipped_poison.append(letter)
@@ -160,6 +159,7 @@ def replay_dead_letters(
                 held.append(letter)
             report.replayed.append(letter)
     release(dead_letter_queue_url, held)
+    report.left = len(held)
     return report
 
 

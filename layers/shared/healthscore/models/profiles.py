@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, field_serializer
 
-from healthscore.core.profiles import ScoringProfile, Segment
+from healthscore.core.profiles import ProfileDocument, ScoringProfile, Segment
 from healthscore.core.scoring import RiskLevel
 from healthscore.core.weights import Component, Weights
 from healthscore.models.api import ApiModel
@@ -24,6 +24,19 @@ class ProfileOut(ScoringProfile):
     def _given_keys(self, segment: Segment) -> dict[str, Any]:
         """Only the keys the segment holds: `{}` is everyone."""
         return segment.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ProfileBody(ProfileDocument):
+    """The body of PUT and POST .../preview: a whole profile, exactly as GET shows one (PUT replaces it).
+
+    A `profileId` must equal the path's (the routes check it); a `version` is ignored: the database numbers them.
+    """
+
+    profile_id: str | None = Field(None, description="Optional; when given, must equal the path's profileId")
+    version: int | None = Field(None, description="Ignored: every save makes the next version")
+
+    def document(self) -> ProfileDocument:
+        return ProfileDocument.model_validate(self.model_dump(exclude={"profile_id", "version"}))
 
 
 class ProfileList(ApiModel):
