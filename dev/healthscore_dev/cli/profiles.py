@@ -55,6 +55,8 @@ def read_profile_file(path: Path) -> tuple[str, ProfileDocument]:
         raise ProfileFileError(f"{path}: a profile is a JSON object")
     profile_id = document.pop("profileId", None)
     document.pop("version", None)  # a file written from `profiles show` carries it; the database numbers versions
+    if profile_id is None:
+        raise ProfileFileError(f'{path}: profileId is missing: a profile file names its profile ("profileId": "...")')
     if not isinstance(profile_id, str) or not re.fullmatch(PROFILE_ID_PATTERN, profile_id):
         raise ProfileFileError(f"{path}: profileId: must be a slug matching {PROFILE_ID_PATTERN}")
     try:

@@ -10,6 +10,7 @@ correlation id and no internals.
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -45,6 +46,9 @@ PROBLEM_STATUS: Final[dict[type[Exception], HTTPStatus]] = {
     BadBodyError: HTTPStatus.UNPROCESSABLE_ENTITY,
     ConflictError: HTTPStatus.CONFLICT,
 }
+# A PUT of a profile missing a field is refused because PUT replaces the whole profile: the 422 says so.
+WHOLE_PROFILE_ROUTE: Final = "/profiles/{profileId}"
+WHOLE_PROFILE_HINT: Final = " (PUT replaces the whole profile: send all of it, as GET /profiles shows it)"
 # Seconds a client should wait after a 503: a restart or failover of the database takes about this long.
 RETRY_AFTER_SECONDS: Final = 5
 
@@ -66,10 +70,10 @@ def problem_response(problem: Exception) -> Response:
     return error_response(PROBLEM_STATUS[type(problem)], ErrorBody(message=str(problem), errors=errors))
 
 
-def validation_response(exc: RequestValidationError) -> Response:
-    """422 naming each field, e.g. `limit: Input should be less than or equal to 200`."""
+def validation_response(exc: RequestValidationError, hint: str = "") -> Response:
+    """422 naming each field, e.g. `limit: Input should be less than or equal to 200`, then `hint` if any."""
     errors = [_field_error(error) for error in exc.errors()]
-    message = "; ".join(f"{error.field}: {error.message}" for error in errors)
+    message = "; ".join(f"{error.field}: {error.message}" for error in errors) + hint
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, ErrorBody(message=message, errors=errors))
 
 
@@ -82,6 +86,19 @@ def _field_error(error: dict[str, Any]) -> FieldError:
         message=str(error.get("msg", "invalid")),
         type=str(error.get("type", "value_error")),
     )
+
+
+def _is_json(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() == content_types.APPLICATION_JSON
+
+
+def json_problem(body: str) -> str | None:
+    """Where a body is not JSON, in words a person acts on; None for a body that is JSON."""
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as exc:
+        return f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    return None
 
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
@@ -109,10 +126,30 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(exc: RequestValidationError) -> Response:
-        return denied_first() or validation_response(exc)
+        event = app.current_event
+        # Powertools reads a body without a JSON Content-Type as a form (curl --data's default): its
+        # "fields" would be the JSON text itself. Say what to change instead.
+        if event.body and any(error.get("loc", ())[:1] == ("body",) for error in exc.errors()):
+            if not _is_json(event.headers.get("content-type")):
+                return not_json()
+            if (problem := json_problem(event.decoded_body or "")) is not None:
+                return denied_first() or error_response(
+                    HTTPStatus.UNPROCESSABLE_ENTITY,
+                    ErrorBody(
+                        message=problem,
+                        errors=[FieldError(field="body", location="body", message=problem, type="json_invalid")],
+                    ),
+                )
+        route_key = str(event.raw_event.get("routeKey", ""))
+        whole_profile = (
+            route_key.startswith("PUT ")
+            and route_key.endswith(WHOLE_PROFILE_ROUTE)
+            and any(error.get("type") == "missing" for error in exc.errors())
+        )
+        return denied_first() or validation_response(exc, WHOLE_PROFILE_HINT if whole_profile else "")
 
     def not_json() -> Response:
-        message = "The body must be JSON, sent with Content-Type: application/json"
+        message = "The body must be JSON: send it with the header Content-Type: application/json"
         return denied_first() or error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, ErrorBody(message=message))
 
     @app.exception_handler(RequestUnsupportedContentType)
