@@ -17,6 +17,9 @@ $(BIN)/healthscore: pyproject.toml constraints.txt
 
 run: $(BIN)/healthscore
 	$(BIN)/healthscore run nightly --tenants $(TENANTS) --concurrency $(CONCURRENCY)
+	@echo 'next: source .venv/bin/activate (puts healthscore on PATH; or call .venv/bin/healthscore), then'
+	@echo '  healthscore local serve &   # the API on 127.0.0.1:3000; B=$$(healthscore local url)'
+	@echo '  TOKEN=$$(healthscore local token --role CLIENT_SUCCESS)   # README: A session against the local API'
 
 test: lint typecheck bandit template pytest
 

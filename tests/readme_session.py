@@ -56,7 +56,7 @@ def shell_blocks(markdown: str) -> list[ShellBlock]:
     fences = list(FENCE.finditer(markdown))
     blocks = []
     for index, fence in enumerate(fences):
-        language, *flags = fence.group(1).split()
+        language, *flags = fence.group(1).split() or [""]
         if language != "sh":
             continue
         expected = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from healthscore.config import get_settings
@@ -31,10 +33,15 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(
     assert "s3cret-pw" not in err
 
 
-def test_dlq_commands_need_the_queue_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dlq_commands_need_the_queue_url_or_a_running_local_serve(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     monkeypatch.delenv("DEAD_LETTER_QUEUE_URL", raising=False)
+    monkeypatch.setenv("HEALTHSCORE_LOCAL_DIR", str(tmp_path))  # no local serve runs from it
     assert main(["dlq", "list"]) == 2
-    assert "DEAD_LETTER_QUEUE_URL must be set" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "DEAD_LETTER_QUEUE_URL must be set" in err
+    assert "or a `healthscore local serve` be running from this folder" in err
 
 
 def test_replay_refuses_a_max_below_one(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

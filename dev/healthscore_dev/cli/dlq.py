@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
-from healthscore.config import Settings, get_settings
+from healthscore.config import ConfigError, Settings, get_settings
 from healthscore.logic.dead_letters import (
     DeadLetter,
     ReplayFilter,
@@ -61,13 +61,19 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def queue_settings() -> Settings:
     """The settings naming the queues: the environment's, or else those of a running `local serve`."""
-    local = None if os.environ.get("DEAD_LETTER_QUEUE_URL") else running_state()
-    if local is not None:
-        use_local_credentials(local.sqs_endpoint)  # this process only: dummy credentials for moto
-        os.environ["DEAD_LETTER_QUEUE_URL"] = local.dead_letter_queue_url
-        os.environ["SCORING_QUEUE_URL"] = local.scoring_queue_url
-        get_settings.cache_clear()
-        print(f"(the queues of `healthscore local serve`, pid {local.pid}, at {local.sqs_endpoint})", file=sys.stderr)
+    if os.environ.get("DEAD_LETTER_QUEUE_URL"):
+        return get_settings()
+    local = running_state()
+    if local is None:
+        raise ConfigError(
+            "DEAD_LETTER_QUEUE_URL must be set (the stack's output, with SCORING_QUEUE_URL), or a "
+            "`healthscore local serve` be running from this folder: its local queues are used then"
+        )
+    use_local_credentials(local.sqs_endpoint)  # this process only: dummy credentials for moto
+    os.environ["DEAD_LETTER_QUEUE_URL"] = local.dead_letter_queue_url
+    os.environ["SCORING_QUEUE_URL"] = local.scoring_queue_url
+    get_settings.cache_clear()
+    print(f"(the queues of `healthscore local serve`, pid {local.pid}, at {local.sqs_endpoint})", file=sys.stderr)
     return get_settings()
 
 

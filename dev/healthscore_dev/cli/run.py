@@ -6,8 +6,8 @@ import argparse
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from healthscore.config import get_settings
 from healthscore.dal import organizations, runs
