@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from api_support import add_scored_tenants, request
+from api_support import add_scored_tenants, api_event, call_api, request
 from psycopg.rows import dict_row
 
 from healthscore.core.profiles import ProfileDocument
@@ -232,3 +232,61 @@ def test_example_profile_file_applies(conn: DbConnection, events_dir: Path) -> N
     profile_id = document.pop("profileId")
     status, saved = put(profile_id, document)
     assert (status, saved["profileId"], saved["segment"]["tenantAgeDaysBelow"]) == (200, "onboarding", 90)
+
+
+def test_a_profile_as_get_shows_it_round_trips_through_put_and_preview(conn: DbConnection) -> None:
+    _, saved = put("onboarding", ONBOARDING)
+    shown = next(p for p in request("GET /profiles")[1]["items"] if p["profileId"] == "onboarding")
+    assert (shown["profileId"], shown["version"]) == ("onboarding", 1)  # what `profiles show` writes to a file
+
+    status, again = put("onboarding", shown)  # profileId and version included: the version is ignored
+    assert (status, again["version"]) == (200, 2)
+    assert {k: v for k, v in again.items() if k != "version"} == {k: v for k, v in saved.items() if k != "version"}
+    preview = request("POST /profiles/{profileId}/preview", path={"profileId": "onboarding"}, body=shown)
+    assert preview[0] == 200
+
+    status, body = put("enterprise", shown)  # another profile's file: refused, both ids named
+    assert status == 422
+    assert body["message"] == "profileId: the body's profileId 'onboarding' is not the path's 'enterprise'"
+    assert body["errors"][0]["field"] == "profileId"
+    assert not conn.execute("SELECT 1 FROM scoring_profiles WHERE profile_id = 'enterprise'").fetchall()
+
+
+def test_a_put_missing_a_field_says_that_put_replaces_the_whole_profile(conn: DbConnection) -> None:
+    status, body = put("onboarding", {"priority": 10})
+    assert status == 422
+    assert body["message"] == (
+        "weights: Field required (PUT replaces the whole profile: send all of it, as GET /profiles shows it)"
+    )
+    status, body = put("onboarding", {**ONBOARDING, "weights": {**WEIGHTS, "login": 0.9}})  # not a missing field
+    assert status == 422
+    assert "PUT replaces" not in body["message"]
+
+
+def _raw_body(body: str, content_type: str | None, roles: str = ADMIN) -> tuple[int, Any]:
+    event = api_event("PUT /profiles/{profileId}", path={"profileId": "onboarding"}, roles=roles)
+    event.update(body=body, isBase64Encoded=False)
+    event.setdefault("headers", {}).pop("content-type", None)
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    return call_api(event)
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain"])
+def test_a_json_body_sent_as_another_type_is_told_to_send_json(conn: DbConnection, content_type: str) -> None:
+    """curl --data sends application/x-www-form-urlencoded: its JSON would be read as a form's field names."""
+    status, body = _raw_body(json.dumps(ONBOARDING), content_type)
+    assert (status, body) == (
+        415,
+        {"message": "The body must be JSON: send it with the header Content-Type: application/json"},
+    )
+    # The caller's role is checked first, as for every refusal.
+    assert _raw_body(json.dumps(ONBOARDING), content_type, roles="CLIENT_SUCCESS")[0] == 403
+    assert _raw_body(json.dumps(ONBOARDING), None)[0] == 200  # no Content-Type at all: read as JSON
+
+
+def test_a_body_that_is_not_json_is_told_where(conn: DbConnection) -> None:
+    status, body = _raw_body('{"priority": 10,\n "weights": {"login": 1}', "application/json; charset=utf-8")
+    assert status == 422
+    assert body["message"] == "The body is not valid JSON: Expecting ',' delimiter at line 2 column 25"
+    assert body["errors"] == [{"field": "body", "location": "body", "message": body["message"], "type": "json_invalid"}]
