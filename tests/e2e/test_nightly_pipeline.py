@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,10 @@ def test_the_nightly_run_scores_every_active_tenant_with_users(
     assert "risk      tenants" in result.stdout
     assert "scored 30 recorded past days first" in result.stdout  # the demo fleet's history, before tonight
     assert "newly HIGH" in result.stdout
+    # The summary says why its counts are not the fleet's: only ACTIVE tenants are enqueued, and why any is skipped.
+    [summary] = [line for line in result.stdout.splitlines() if line.startswith("calculate-scores: run ")]
+    assert "enqueued (the ACTIVE ones of 60 tenants)" in summary
+    assert re.search(r" (\d+) skipped \(organization has no users: \1\)", summary), summary
 
     expected = conn.execute(
         "SELECT o.id FROM organizations o WHERE o.status = 'ACTIVE' "

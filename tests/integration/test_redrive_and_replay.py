@@ -73,8 +73,11 @@ def test_replay_filters_and_keeps_poison_messages(
     [moved] = [json.loads(m["Body"]) for m in drain(queues.scoring_queue_url)]
     assert moved["organizationId"] == str(org_b)
 
+    capsys.readouterr()
     assert main(["dlq", "replay", "--now"]) == 0
     out = capsys.readouterr().out
+    # The poison message is still there, and the count says so.
+    assert "replayed 1 message(s); 1 left in the dead-letter queue" in out
     assert "1 matching poison message(s) kept" in out
     [moved] = [json.loads(m["Body"]) for m in drain(queues.scoring_queue_url)]
     assert moved["organizationId"] == str(org_a)
@@ -84,9 +87,26 @@ def test_replay_filters_and_keeps_poison_messages(
     assert json.loads(capsys.readouterr().out)["messages"][0]["organizationId"] is None  # only the poison is left
 
 
-def test_purge_needs_confirmation(queues: LocalQueues, capsys: pytest.CaptureFixture[str]) -> None:
+def test_purge_needs_confirmation_and_a_second_one_within_60_s_says_to_wait(
+    queues: LocalQueues, capsys: pytest.CaptureFixture[str]
+) -> None:
     sqs_client().send_message(QueueUrl=queues.dead_letter_queue_url, MessageBody="garbage")
     assert main(["dlq", "purge"]) == 2  # no terminal to confirm on
     assert "refusing without --yes" in capsys.readouterr().err
     assert main(["dlq", "purge", "--yes"]) == 0
     assert queue_is_empty(queues.dead_letter_queue_url)
+
+    assert main(["dlq", "purge", "--yes"]) == 1  # SQS's PurgeQueueInProgress, in words
+    err = capsys.readouterr().err
+    assert "was purged less than 60 s ago" in err
+    assert "wait 60 s and run it again" in err
+    assert "PurgeQueueInProgress" not in err
+
+
+def test_replay_refuses_a_tenant_that_is_not_an_organization_id(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["dlq", "replay", "--tenant", "abc"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: healthscore dlq replay")
+    assert "argument --tenant: not an organization id (a UUID): 'abc'" in err
