@@ -47,6 +47,10 @@ def test_a_bad_file_names_the_field(conn: DbConnection, tmp_path: Path, capsys: 
     assert main(["profiles", "apply", str(bad)]) == 1
     assert "weights.caseResolution: Field required" in capsys.readouterr().out
     bad.write_text(json.dumps({"priority": 1, "weights": {}}))
-    assert main(["profiles", "apply", str(bad)]) == 1
-    assert "profileId" in capsys.readouterr().out
+    for command in ("apply", "preview"):
+        assert main(["profiles", command, str(bad)]) == 1
+        assert f"{bad}: profileId is missing: a profile file names its profile" in capsys.readouterr().out
+    bad.write_text(json.dumps({"profileId": "Not A Slug", "priority": 1, "weights": {}}))
+    assert main(["profiles", "preview", str(bad)]) == 1
+    assert "profileId: must be a slug" in capsys.readouterr().out
     assert conn.execute("SELECT count(*) AS n FROM scoring_profiles WHERE profile_id = 'x'").fetchone() == {"n": 0}

@@ -29,3 +29,10 @@ def test_a_mistake_prints_its_subcommands_usage(
     assert err.startswith(usage), err
     assert error in err
     assert "_command" not in err  # no internal name
+
+
+def test_dlq_list_help_says_that_listing_raises_the_receive_count(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["dlq", "--help"], ["dlq", "list", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "receive count" in " ".join(capsys.readouterr().out.split())

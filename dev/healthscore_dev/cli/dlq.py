@@ -38,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     listing = actions.add_parser(
         "list",
-        help="the messages in the dead-letter queue",
+        help="the messages in the dead-letter queue (each list raises their receive count)",
         description="Lists the dead-letter queue. SQS has no peek: each list receives every message once, which "
         "raises its receive count by one (the count shown includes this list's receive).",
     )
