@@ -62,3 +62,20 @@ def test_a_server_removes_only_its_own_state() -> None:
     assert running_state() is not None
     remove_state(os.getpid())
     assert not state_path().exists()
+
+
+@pytest.mark.parametrize("port", ["abc", "70000", "-1"])
+def test_a_bad_default_port_is_named_before_anything_starts(local_dir: Path, port: str) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "healthscore_dev.cli.main", "local", "serve"],
+        env={**os.environ, "HEALTHSCORE_LOCAL_DIR": str(local_dir), "HEALTHSCORE_LOCAL_PORT": port},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"healthscore: HEALTHSCORE_LOCAL_PORT must be a port number (0-65535; 0: any free port), got {port!r}\n"
+    )
+    assert not (local_dir / "pgdata").exists()  # no database started

@@ -12,7 +12,7 @@ from typing import get_args
 
 from healthscore.api.routes import JWT_PREFIX
 from healthscore.aws.clients import reset_clients
-from healthscore.config import Role, get_settings
+from healthscore.config import ConfigError, Role, get_settings
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import migrate
 from healthscore_dev.local.dev_keys import DevKeyError, local_auth_environment, mint_token
@@ -90,7 +90,7 @@ def _register_serve(local_commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get(PORT_ENV) or DEFAULT_PORT),
+        default=None,
         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}, or {PORT_ENV}; 0: any free port)",
     )
     parser.add_argument(
@@ -120,7 +120,15 @@ def run_serve(args: argparse.Namespace) -> int:
             stop()
 
 
+def default_port() -> int:
+    text = os.environ.get(PORT_ENV) or str(DEFAULT_PORT)
+    if not text.isdigit() or int(text) > 65535:
+        raise ConfigError(f"{PORT_ENV} must be a port number (0-65535; 0: any free port), got {text!r}")
+    return int(text)
+
+
 def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
+    port = default_port() if args.port is None else args.port
     with connect(use_local_database()) as conn:
         migrate(conn)
     template = load_template()
@@ -142,9 +150,9 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
         authorizer=LocalFunction("AuthorizerFunction", load_handler("authorizer").lambda_handler),
     )
     try:
-        server = start_server(args.port, gateway.handle, log_requests=True)
+        server = start_server(port, gateway.handle, log_requests=True)
     except OSError as exc:
-        print(f"healthscore local serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(f"healthscore local serve: cannot listen on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     stoppers.append(lambda: invoke_api.join(STOP_WAIT_SECONDS))  # a fan-out under way finishes enqueuing
     stoppers.append(server.stop)
