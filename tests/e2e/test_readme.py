@@ -57,7 +57,10 @@ def after_make_run(tmp_path: Path) -> Iterator[Path]:
 
 
 def _stop_server(local_dir: Path) -> None:
-    """Stop the `local serve` the README started in the background, as SIGTERM stops it, and wait for it."""
+    """Stop the `local serve` the README started in the background, as SIGTERM stops it, and wait for it.
+
+    Its state file goes last, once the servers and the embedded PostgreSQL it started have stopped.
+    """
     state_file = local_dir / STATE_FILE
     if not state_file.exists():
         return

@@ -176,7 +176,7 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
         dead_letter_queue_url=queues.dead_letter_queue_url,
     )
     write_state(state)
-    stoppers.append(lambda: remove_state(state.pid))
+    stoppers.insert(0, lambda: remove_state(state.pid))  # removed last: once it is gone, all has stopped
     _print_usage(state.api_url, queues.endpoint_url)
     stop.wait()
     return 0
