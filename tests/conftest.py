@@ -1,7 +1,8 @@
 """Shared fixtures: a real PostgreSQL (embedded pgserver, or the server of DATABASE_URL).
 
 One server per test session; the schema is migrated once into a template database
-and every test gets a fresh copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s).
+and every test gets a fresh copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s). Database names
+carry the session's tag, so two sessions on one server (DATABASE_URL) never share one.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from uuid import uuid4
 
 import boto3
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -28,8 +31,13 @@ from healthscore_dev.local.lambda_context import use_local_powertools
 from healthscore_dev.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
 from healthscore_dev.local.template_settings import queue_settings
 
-TEMPLATE_DB = "healthscore_test_template"
+SESSION_TAG = f"{os.getpid()}_{uuid4().hex[:8]}"
+TEMPLATE_DB = f"healthscore_test_template_{SESSION_TAG}"
 _counter = itertools.count()
+
+# Hypothesis' 200 ms deadline per example fails pure tests on a loaded machine; pytest-timeout catches hangs.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
@@ -39,19 +47,19 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_url(pg_admin_url: str) -> str:
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(TEMPLATE_DB)))
+def template_url(pg_admin_url: str) -> Iterator[str]:
     url = ensure_database(pg_admin_url, TEMPLATE_DB)
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
-    return url
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE_DB)))
 
 
 @contextmanager
 def fresh_database(pg_admin_url: str) -> Iterator[str]:
     """A new copy of the migrated template database, dropped after the block; yields its URL."""
-    name = f"healthscore_test_{os.getpid()}_{next(_counter)}"
+    name = f"healthscore_test_{SESSION_TAG}_{next(_counter)}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE_DB))
