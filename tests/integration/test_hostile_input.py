@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import add_scored_tenants, api_event, call_api, request
+from api_support import PROFILE_WEIGHTS, add_scored_tenants, api_event, call_api, request
 from psycopg import sql
 from reliability_report import record
 
@@ -78,14 +78,7 @@ def test_every_parameter_is_covered() -> None:
     assert {"cursor", "organizationId", "runId", "days", "metricType"} <= {name for *_, name in TARGETS}
 
 
-WEIGHTS = {
-    "login": 0.2,
-    "caseResolution": 0.1,
-    "campaignCompletion": 0.35,
-    "featureAdoption": 0.3,
-    "supportTickets": 0.05,
-}
-PROFILE = {"priority": 10, "weights": WEIGHTS}
+PROFILE = {"priority": 10, "weights": PROFILE_WEIGHTS}
 
 
 def valid_body(path: str) -> dict[str, Any]:
