@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +28,7 @@ from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import migrate
-from healthscore_dev.local.embedded_db import ensure_database, start_embedded_server
+from healthscore_dev.local.embedded_db import ensure_database, start_embedded_server, stop_embedded_servers
 from healthscore_dev.local.lambda_context import use_local_powertools
 from healthscore_dev.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
 from healthscore_dev.local.template_settings import queue_settings
@@ -41,9 +43,22 @@ hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Admin URL of the session's server: DATABASE_URL's, or an embedded one."""
-    return os.environ.get("DATABASE_URL") or start_embedded_server(tmp_path_factory.mktemp("pg") / "data")
+def pg_admin_url() -> Iterator[str]:
+    """Admin URL of the session's server: DATABASE_URL's, or an embedded one.
+
+    The embedded one's data is in a folder of its own, not under pytest's basetemp: run as root, pgserver
+    runs PostgreSQL as another user, and any other pytest session starting on the machine takes that user's
+    access to `pytest-of-root` away again (the server then stops, mid-session).
+    """
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+        return
+    data = Path(tempfile.mkdtemp(prefix="healthscore-test-pg-"))
+    try:
+        yield start_embedded_server(data / "data")
+    finally:
+        stop_embedded_servers()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
