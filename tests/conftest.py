@@ -1,7 +1,8 @@
 """Shared fixtures: a real PostgreSQL (embedded pgserver, or the server of DATABASE_URL).
 
 One server per test session; the schema is migrated once into a template database
-and every test gets a fresh copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s).
+and every test gets a fresh copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s). Database names
+carry the session's tag, so two sessions on one server (DATABASE_URL) never share one.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from uuid import uuid4
 
 import boto3
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -23,35 +28,53 @@ from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
 from healthscore.dal.connection import DbConnection, reset_connection
 from healthscore.dal.migrate import migrate
-from healthscore_dev.local.embedded_db import ensure_database, start_embedded_server
+from healthscore_dev.local.embedded_db import ensure_database, start_embedded_server, stop_embedded_servers
 from healthscore_dev.local.lambda_context import use_local_powertools
 from healthscore_dev.local.sqs_server import LocalQueues, create_queues, start_moto_server, use_local_credentials
 from healthscore_dev.local.template_settings import queue_settings
 
-TEMPLATE_DB = "healthscore_test_template"
+SESSION_TAG = f"{os.getpid()}_{uuid4().hex[:8]}"
+TEMPLATE_DB = f"healthscore_test_template_{SESSION_TAG}"
 _counter = itertools.count()
 
-
-@pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Admin URL of the session's server: DATABASE_URL's, or an embedded one."""
-    return os.environ.get("DATABASE_URL") or start_embedded_server(tmp_path_factory.mktemp("pg") / "data")
+# Hypothesis' 200 ms deadline per example fails pure tests on a loaded machine; pytest-timeout catches hangs.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
-def template_url(pg_admin_url: str) -> str:
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(TEMPLATE_DB)))
+def pg_admin_url() -> Iterator[str]:
+    """Admin URL of the session's server: DATABASE_URL's, or an embedded one.
+
+    The embedded one's data is in a folder of its own, not under pytest's basetemp: run as root, pgserver
+    runs PostgreSQL as another user, and any other pytest session starting on the machine takes that user's
+    access to `pytest-of-root` away again (the server then stops, mid-session).
+    """
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+        return
+    data = Path(tempfile.mkdtemp(prefix="healthscore-test-pg-"))
+    try:
+        yield start_embedded_server(data / "data")
+    finally:
+        stop_embedded_servers()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_admin_url: str) -> Iterator[str]:
     url = ensure_database(pg_admin_url, TEMPLATE_DB)
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
-    return url
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE_DB)))
 
 
 @contextmanager
 def fresh_database(pg_admin_url: str) -> Iterator[str]:
     """A new copy of the migrated template database, dropped after the block; yields its URL."""
-    name = f"healthscore_test_{os.getpid()}_{next(_counter)}"
+    name = f"healthscore_test_{SESSION_TAG}_{next(_counter)}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE_DB))

@@ -28,6 +28,14 @@ from healthscore.logic.tenant_requests import TenantRequest
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 OPS_ROLE_ARN = "arn:aws:iam::123456789012:role/ops-tooling"  # the principal of api_get_scores_iam.json
 CONTEXT = lambda_context(function_name="ApiFunction")
+# A profile's weights other than the default's (they sum to 1).
+PROFILE_WEIGHTS = {
+    "login": 0.2,
+    "caseResolution": 0.1,
+    "campaignCompletion": 0.35,
+    "featureAdoption": 0.3,
+    "supportTickets": 0.05,
+}
 
 
 @cache

@@ -55,6 +55,10 @@ def published(target_url: str) -> list[dict[str, Any]]:
     return [json.loads(message["Body"]) for message in drain(target_url)]
 
 
+# A few dozen messages take seconds; far more than a loaded machine needs, far less than a hung CI job.
+DRAIN_TIMEOUT_SECONDS = 120
+
+
 def drain_through_scorer(queues: LocalQueues) -> LocalEventSource:
     """Work the scoring queue through the real scorer handler until it is empty."""
     scorer = load_handler("scorer").lambda_handler
@@ -66,7 +70,7 @@ def drain_through_scorer(queues: LocalQueues) -> LocalEventSource:
         max_concurrency=2,
         retry_delay_seconds=0,
     )
-    source.run(until=lambda: queue_is_empty(queues.scoring_queue_url))
+    source.run(until=lambda: queue_is_empty(queues.scoring_queue_url), timeout_seconds=DRAIN_TIMEOUT_SECONDS)
     return source
 
 

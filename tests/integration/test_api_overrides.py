@@ -76,6 +76,14 @@ def test_an_override_lapses_by_itself(conn: DbConnection, low_tenant: UUID, monk
     monkeypatch.setattr(service, "utc_now", lambda: two_hours_ago)
     status, body = put_override(low_tenant, body={"expiresAt": (two_hours_ago + timedelta(hours=1)).isoformat()})
     assert status == 200, body
+    # In effect until it expired: the tenant's score, read at the time it was set (the listing and summary
+    # read the database's clock, which cannot go back), shows it.
+    detail = score_object(low_tenant)
+    assert (detail["riskLevel"], detail["computedRiskLevel"], detail["override"]["riskLevel"]) == (
+        "HIGH",
+        "LOW",
+        "HIGH",
+    )
     monkeypatch.undo()
 
     detail = score_object(low_tenant)

@@ -153,12 +153,13 @@ def test_a_rotated_password_is_fetched_again_once_the_database_refuses_the_cache
     )["ARN"]
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.setenv("DB_SECRET_ARN", arn)
-    assert _fresh_connection().execute("SELECT current_user AS u").fetchone() == {"u": password_role}
+    warm = _fresh_connection()
+    assert warm.execute("SELECT current_user AS u").fetchone() == {"u": password_role}
 
     # Rotation: the database and the secret get a new password; the cached secret is stale.
     secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": "second-password"}))
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("ALTER ROLE {} PASSWORD 'second-password'").format(sql.Identifier(password_role)))
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (password_role,))
+    terminate_backend(pg_admin_url, warm)  # and waits until the client sees it (no race on a loaded machine)
 
     assert get_connection().execute("SELECT current_user AS u").fetchone() == {"u": password_role}

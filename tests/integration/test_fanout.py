@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from factories import add_org
 from handlers import lambda_context, load_handler
@@ -70,8 +71,10 @@ def test_tenants_that_cannot_be_enqueued_fail_the_run_loudly(
     from healthscore.config import get_settings
 
     get_settings.cache_clear()
-    with pytest.raises(Exception, match=r"NonExistentQueue|does not exist"):
+    with pytest.raises(EnqueueError, match="could not be enqueued") as failure:
         load_handler("fanout").lambda_handler({"job": "calculate-scores"}, lambda_context())
+    assert len(failure.value.failed) == 1
+    assert failure.value.failed[0][1].startswith("QueueDoesNotExist")  # SQS refused it, nothing else failed
 
 
 def test_a_retry_of_the_same_scheduled_event_is_the_same_run(
@@ -80,13 +83,29 @@ def test_a_retry_of_the_same_scheduled_event_is_the_same_run(
     add_org(conn)
     event = json.loads((events_dir / "schedule_calculate_scores.json").read_text())  # asOf: the scheduled time
     handler = load_handler("fanout").lambda_handler
-    first = handler(event, lambda_context())
+    # The first attempt dies after its sends, before it marks the run enqueued (as a Lambda timeout would):
+    # only the ledger knows what it sent.
+    conn.execute(DIE_AT_FINISH)
+    with pytest.raises(psycopg.errors.RaiseException, match="attempt died"):
+        handler(event, lambda_context())
+    conn.execute("DROP TRIGGER die_at_finish ON scoring_runs")
+    assert conn.execute("SELECT count(*) AS n FROM run_enqueued_tenants").fetchone() == {"n": 1}
+
     again = handler(event, lambda_context())  # Lambda's async retry, or the scheduler's
-    assert first["runId"] == again["runId"] == "calculate-scores-20261128T020000Z"
-    assert (first["enqueuedNow"], again["enqueuedNow"], again["tenantCount"]) == (1, 0, 1)
+    assert again["runId"] == "calculate-scores-20261128T020000Z"
+    assert (again["enqueuedNow"], again["tenantCount"]) == (0, 1)  # the ledger's tenant is not sent twice
+    assert handler(event, lambda_context())["enqueuedNow"] == 0  # a retry after the run completed
     assert len(drain(queues.scoring_queue_url)) == 1
     assert conn.execute("SELECT count(*) AS n FROM scoring_runs").fetchone() == {"n": 1}
     assert conn.execute("SELECT count(*) AS n FROM run_enqueued_tenants").fetchone() == {"n": 0}  # ledger dropped
+
+
+DIE_AT_FINISH = """
+CREATE FUNCTION die_at_finish() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'attempt died'; END $$;
+CREATE TRIGGER die_at_finish BEFORE UPDATE OF enqueued_at ON scoring_runs
+FOR EACH ROW WHEN (NEW.enqueued_at IS NOT NULL) EXECUTE FUNCTION die_at_finish();
+"""
 
 
 def test_a_rerun_after_sends_failed_partway_enqueues_only_the_missing_tenants(

@@ -35,7 +35,11 @@ from healthscore_dev.local.pipeline import queued_messages
 from healthscore_dev.local.sqs_server import LocalQueues, free_port
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-STATEMENT_TIMEOUT_MS = 300  # far below the lock a test holds, which lasts until the test releases it
+# Far below the lock a test holds (until it releases it, at most 20 s), and far above any statement that is not
+# blocked, even on a loaded machine: only the blocked statement times out.
+STATEMENT_TIMEOUT_MS = 2000
+# How long messages a cut-short replay received may take to come back; they are due after 1 s.
+REDELIVERY_DEADLINE_SECONDS = 30
 
 
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -239,7 +243,9 @@ def test_a_replay_interrupted_halfway_loses_nothing_and_a_message_seen_twice_sco
     assert proxy.count("DeleteMessage", failed=True) == 1
     assert "InternalFailure" in capsys.readouterr().err
 
+    deadline = time.monotonic() + REDELIVERY_DEADLINE_SECONDS
     while queued_messages(queues.dead_letter_queue_url, in_flight=False) < 4:  # 3 never moved + 1 not deleted
+        assert time.monotonic() < deadline, "the received messages did not come back to the dead-letter queue"
         time.sleep(0.2)
     assert main(["dlq", "replay"]) == 0
     bodies = [m["Body"] for m in drain(queues.scoring_queue_url)]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from pipeline_support import DRAIN_TIMEOUT_SECONDS
+
 from healthscore.aws.clients import sqs_client
 from healthscore_dev.local.event_source import LocalEventSource
 from healthscore_dev.local.pipeline import queue_is_empty
@@ -29,7 +32,7 @@ def test_a_batch_of_25_is_one_invocation_and_every_record_is_deleted(queues: Loc
     source = LocalEventSource(
         queues.scoring_queue_url, lambda _: handler, function_name="ScorerFunction", batch_size=25, max_concurrency=1
     )
-    stats = source.run(until=lambda: queue_is_empty(queues.scoring_queue_url))
+    stats = source.run(until=lambda: queue_is_empty(queues.scoring_queue_url), timeout_seconds=DRAIN_TIMEOUT_SECONDS)
     assert sorted(body for batch in batches for body in batch) == sorted(f"m{i}" for i in range(25))
     assert batches[0] == sorted(f"m{i}" for i in range(25))  # all waiting messages in the first invocation
     assert (stats.records, stats.deleted, stats.returned) == (25, 25, 0)
@@ -54,6 +57,17 @@ def test_twelve_failed_records_all_go_back_to_the_queue(queues: LocalQueues) -> 
         max_concurrency=1,
         retry_delay_seconds=0,
     )
-    stats = source.run(until=lambda: queue_is_empty(queues.scoring_queue_url))
+    stats = source.run(until=lambda: queue_is_empty(queues.scoring_queue_url), timeout_seconds=DRAIN_TIMEOUT_SECONDS)
     assert stats.returned == 12
     assert stats.deleted == 12
+
+
+def test_a_deadline_ends_the_polling_with_an_error_instead_of_polling_forever(queues: LocalQueues) -> None:
+    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+        return {"batchItemFailures": []}
+
+    source = LocalEventSource(
+        queues.scoring_queue_url, lambda _: handler, function_name="ScorerFunction", batch_size=10, max_concurrency=2
+    )
+    with pytest.raises(TimeoutError, match=r"within 0\.5 s"):
+        source.run(until=lambda: False, timeout_seconds=0.5)  # never done

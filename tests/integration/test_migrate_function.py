@@ -71,6 +71,7 @@ class ResponseServer:
     def __init__(self) -> None:
         self.documents: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.answered = threading.Event()  # set once a document has been received
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,6 +79,7 @@ class ResponseServer:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.headers.append(dict(self.headers.items()))
                 outer.documents.append(json.loads(body))
+                outer.answered.set()
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -205,7 +207,8 @@ def test_work_still_running_near_the_timeout_is_answered_failed_once(
     finished = threading.Event()
 
     def slow() -> dict[str, str]:
-        time.sleep(0.6)
+        # Finishes only once the watchdog has answered, however loaded the machine (no race of sleeps).
+        assert response_server.answered.wait(timeout=60), "the watchdog never answered"
         finished.set()
         return {"Applied": "late"}
 

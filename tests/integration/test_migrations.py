@@ -17,11 +17,8 @@ def tables(conn: DbConnection) -> set[str]:
     return {row["tablename"] for row in rows}
 
 
-def test_from_empty_creates_every_table_and_rerun_is_a_no_op(pg_admin_url: str) -> None:
-    from healthscore_dev.local.embedded_db import ensure_database
-
-    url = ensure_database(pg_admin_url, "healthscore_migrate_from_empty")
-    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+def test_from_empty_creates_every_table_and_rerun_is_a_no_op(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         applied = migrate(conn)
         assert applied == [m.version for m in bundled_migrations()]
@@ -51,19 +48,12 @@ def test_an_applied_file_that_changed_is_refused(conn: DbConnection, tmp_path: P
         migrate(conn, migrations_in(tmp_path))
 
 
-def test_the_source_tables_migration_can_be_skipped(
-    pg_admin_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_source_tables_migration_can_be_skipped(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Against the platform's database: 0001 is recorded, not run; the service's tables are created."""
-    from healthscore.config import get_settings
     from healthscore_dev.cli.main import main
-    from healthscore_dev.local.embedded_db import ensure_database
 
-    url = ensure_database(pg_admin_url, "healthscore_migrate_skip_source")
-    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+    with psycopg.connect(database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        monkeypatch.setenv("DATABASE_URL", url)
-        get_settings.cache_clear()
 
         assert main(["db", "migrate", "--skip-source-tables"]) == 0
 
@@ -73,14 +63,10 @@ def test_the_source_tables_migration_can_be_skipped(
         versions = {r["version"] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
         assert versions == {m.version for m in bundled_migrations()}
         assert migrate(conn) == []  # and a later plain migrate does not run it either
-    get_settings.cache_clear()
 
 
-def test_the_latest_scores_table_is_backfilled_from_the_scores_stored(pg_admin_url: str) -> None:
-    from healthscore_dev.local.embedded_db import ensure_database
-
-    url = ensure_database(pg_admin_url, "healthscore_migrate_backfill")
-    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+def test_the_latest_scores_table_is_backfilled_from_the_scores_stored(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         before = [m for m in bundled_migrations() if m.version < "0008"]
         migrate(conn, before)

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from api_support import PROFILE_WEIGHTS as WEIGHTS
 from api_support import add_scored_tenants, api_event, call_api, request
 from psycopg.rows import dict_row
 
@@ -19,13 +20,6 @@ from healthscore.dal.connection import DbConnection
 from healthscore.logic.active_profiles import ProfileCache, load_active_profiles
 
 ADMIN = "PLATFORM_ADMIN"
-WEIGHTS = {
-    "login": 0.2,
-    "caseResolution": 0.1,
-    "campaignCompletion": 0.35,
-    "featureAdoption": 0.3,
-    "supportTickets": 0.05,
-}
 ONBOARDING = {"priority": 10, "segment": {"tenantAgeDaysBelow": 90}, "weights": WEIGHTS, "missingData": "neutral"}
 
 

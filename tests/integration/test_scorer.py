@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from factories import add_tickets
 from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
 
@@ -25,6 +26,13 @@ def scores(conn: DbConnection) -> list[dict[str, Any]]:
         "SELECT organization_id, score_date, overall_score, login_score, trend, risk_level, run_id, inputs "
         "FROM tenant_health_scores ORDER BY organization_id, score_date"
     ).fetchall()
+
+
+def score_of(conn: DbConnection, org_id: UUID) -> dict[str, Any]:
+    [row] = conn.execute(
+        "SELECT calculated_at, support_ticket_score FROM tenant_health_scores WHERE organization_id = %s", (org_id,)
+    ).fetchall()
+    return row
 
 
 def test_poison_and_unknown_records_do_not_fail_the_good_ones(conn: DbConnection, queues: LocalQueues) -> None:
@@ -176,8 +184,14 @@ def test_the_sample_events_score_their_tenants_and_divert_their_poison(
     handler = load_handler("scorer").lambda_handler
 
     assert handler(batch, lambda_context()) == {"batchItemFailures": []}
+    [replayed] = {UUID(json.loads(r["body"])["organizationId"]) for r in replay["Records"]}
+    first = score_of(conn, replayed)
+    add_tickets(conn, replayed, [AS_OF - timedelta(hours=2)] * 10)  # the day's data changed since
     assert handler(replay, lambda_context()) == {"batchItemFailures": []}  # a replayed message: same row again
 
+    again = score_of(conn, replayed)
+    assert again["calculated_at"] > first["calculated_at"]  # scored again, not skipped as already done
+    assert again["support_ticket_score"] < first["support_ticket_score"]  # from the data as it is now
     rows = scores(conn)
     assert {row["organization_id"] for row in rows} == tenants
     assert {(row["score_date"], row["run_id"]) for row in rows} == {(AS_OF.date(), bodies[0]["runId"])}

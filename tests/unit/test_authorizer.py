@@ -336,10 +336,17 @@ def test_refused_with_reason_and_no_exception(
     [{}, {"headers": None}, {"headers": "authorization"}, {"version": "2.0", "type": "REQUEST"}, None, "garbage", []],
     ids=["empty", "headers-null", "headers-string", "no-headers", "null", "string", "list"],
 )
-def test_garbage_event_is_refused(auth_env: pytest.MonkeyPatch, event: Any) -> None:
+def test_garbage_event_is_refused(
+    auth_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str], event: Any
+) -> None:
     handler = load_handler("authorizer")
+    caplog.set_level(logging.INFO)
+    unavailable_metrics(capsys)
 
     assert handler.lambda_handler(event, lambda_context()) == {"isAuthorized": False, "context": {}}
+    assert refusal_reasons(caplog) == ["no Authorization header"]  # a request without a token, not a crash
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert unavailable_metrics(capsys) == []  # nor counted as an outage of the authorizer
 
 
 # --- several audiences, Cognito access tokens ---------------------------------------------------

@@ -26,11 +26,10 @@ from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
 from healthscore_dev.bench.cold_start import PROJECT_ROOT
 from healthscore_dev.bench.score_history import HISTORY_DAYS, history_end, history_rows, seed_score_history
-from healthscore_dev.demo.load import organization_count, seed_fleet
+from healthscore_dev.demo.load import DEMO_SEED, organization_count, seed_fleet
 from healthscore_dev.local.embedded_db import LOCAL_DIR_ENV, use_local_database
 
 BENCH_LOCAL_DIR = PROJECT_ROOT / ".local" / "bench"
-DEMO_SEED = 42
 
 # What the local runtime sets for handlers run in-process (healthscore_dev.cli.run): JSON logs only
 # from WARNING, no metrics flushed to stdout, no X-Ray.

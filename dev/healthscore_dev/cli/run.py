@@ -15,7 +15,7 @@ from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
 from healthscore.logic.active_profiles import configured_health_weights, load_active_profiles
 from healthscore.models.messages import Job
-from healthscore_dev.demo.load import organization_count, seed_fleet
+from healthscore_dev.demo.load import DEMO_SEED, DEMO_TENANTS, organization_count, seed_fleet
 from healthscore_dev.local.embedded_db import local_dir, use_local_database
 from healthscore_dev.local.history import score_recorded_history
 from healthscore_dev.local.lambda_context import use_local_powertools
@@ -24,8 +24,6 @@ from healthscore_dev.local.progress import ProgressBar
 from healthscore_dev.local.sqs_server import LocalQueues, start_local_sqs
 from healthscore_dev.local.template_settings import queue_settings
 
-DEFAULT_TENANTS = 500
-DEMO_SEED = 42
 RISKIEST_SHOWN = 15
 MOVERS_SHOWN = 10
 MAX_LOCAL_CONCURRENCY = 50
@@ -45,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--tenants",
         type=_bounded(1, 1_000_000),
         default=None,
-        help=f"demo tenants to seed when the database has none (default {DEFAULT_TENANTS})",
+        help=f"demo tenants to seed when the database has none (default {DEMO_TENANTS})",
     )
     parser.add_argument(
         "--concurrency",
@@ -104,7 +102,7 @@ def run_nightly(args: argparse.Namespace) -> int:
 def _ensure_fleet(conn: DbConnection, tenants: int | None) -> None:
     existing = organization_count(conn)
     if existing == 0:
-        count = tenants or DEFAULT_TENANTS
+        count = tenants or DEMO_TENANTS
         seeding = time.perf_counter()
         seed_fleet(conn, count, DEMO_SEED, datetime.now(UTC), replace=False)
         print(f"seeded a demo fleet of {count:,} tenants in {time.perf_counter() - seeding:.1f} s")

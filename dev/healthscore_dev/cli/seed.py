@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 
 from healthscore.dal.connection import connect
 from healthscore.dal.migrate import MigrationError, migrate
-from healthscore_dev.demo.load import FleetAlreadySeededError, SeedSummary, seed_fleet
+from healthscore_dev.demo.load import DEMO_SEED, DEMO_TENANTS, FleetAlreadySeededError, SeedSummary, seed_fleet
 from healthscore_dev.demo.profiles import PROFILES
 from healthscore_dev.local.embedded_db import use_local_database
-
-DEFAULT_TENANTS = 200
-DEFAULT_SEED = 42
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,9 +21,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Generate a varied, deterministic demo fleet (120 days of activity before --as-of).",
     )
     parser.add_argument(
-        "--tenants", type=positive_int, default=DEFAULT_TENANTS, help=f"organizations (default {DEFAULT_TENANTS})"
+        "--tenants", type=positive_int, default=DEMO_TENANTS, help=f"organizations (default {DEMO_TENANTS})"
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
     parser.add_argument(
         "--as-of",
         type=utc_timestamp,

@@ -21,6 +21,10 @@ from healthscore_dev.demo.fleet import COLUMNS, TABLES, Tenant, generate_fleet
 SOURCE_TABLES = tuple(COLUMNS)
 HISTORY_TABLE = "tenant_daily_inputs"  # what record-metrics kept on the fleet's past days
 CHUNK_TENANTS = 500
+# The demo fleet of `seed-demo` and of `run nightly` on an empty database, unless --tenants says otherwise
+# (`make run` passes its TENANTS, also 500 by default).
+DEMO_TENANTS = 500
+DEMO_SEED = 42
 
 # Binary COPY needs each column's type; it spares both sides formatting and parsing text.
 COLUMN_TYPES = {

@@ -115,15 +115,21 @@ class LocalEventSource:
             max_concurrency=max_concurrency,
         )
 
-    def run(self, until: Callable[[], bool]) -> EventSourceStats:
-        """Poll with `max_concurrency` pollers until `until()` is true."""
+    def run(self, until: Callable[[], bool], *, timeout_seconds: float | None = None) -> EventSourceStats:
+        """Poll with `max_concurrency` pollers until `until()` is true; TimeoutError if it is not within
+        `timeout_seconds` (a test's deadline: a regression fails instead of polling forever)."""
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="poller") as pool:
             pollers = [pool.submit(self._poll, environment) for environment in range(self.max_concurrency)]
-            while not until():
-                if any(p.done() for p in pollers):
-                    break  # a poller died: surface its exception below
-                time.sleep(0.2)
-            self._stop.set()
+            try:
+                while not until():
+                    if any(p.done() for p in pollers):
+                        break  # a poller died: surface its exception below
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise TimeoutError(f"the queue was not worked off within {timeout_seconds} s")
+                    time.sleep(0.2)
+            finally:
+                self._stop.set()  # the pollers stop, so leaving the pool does not wait forever
             for poller in pollers:
                 poller.result()
         return self.stats

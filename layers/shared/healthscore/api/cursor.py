@@ -25,12 +25,13 @@ from pydantic import (
 from pydantic_core.core_schema import ValidationInfo
 
 from healthscore.api.problems import BadParameterError
+from healthscore.core.text import NO_NUL_PATTERN
 from healthscore.models.api import SortBy, SortOrder
 
 SortValue = int | str | datetime
 SORT_VALUE_TYPES: Final[dict[SortBy, TypeAdapter[Any]]] = {
     "overallScore": TypeAdapter(StrictInt),
-    "organizationName": TypeAdapter(Annotated[str, StringConstraints(strict=True, pattern=r"^[^\x00]*$")]),
+    "organizationName": TypeAdapter(Annotated[str, StringConstraints(strict=True, pattern=NO_NUL_PATTERN)]),
     "calculatedAt": TypeAdapter(AwareDatetime),
 }
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from healthscore.core.text import StoredText
 from healthscore.core.weights import COMPONENTS, UNWEIGHABLE, Component, HealthWeights, Weights, weighable
 
 DEFAULT_PROFILE_ID: Final = "default"
@@ -74,7 +75,7 @@ class Segment(ProfileModel):
 class ProfileDocument(ProfileModel):
     """A profile as an administrator writes it (the body of PUT /profiles/{profileId})."""
 
-    name: str | None = Field(None, min_length=1, max_length=200, description="Defaults to the profile's id")
+    name: StoredText | None = Field(None, min_length=1, max_length=200, description="Defaults to the profile's id")
     priority: int = Field(ge=-1_000_000, le=1_000_000, description="Lowest wins among matching profiles")
     segment: Segment = Segment()
     # Before `weights`: the weights' validator reads it.

@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from healthscore.core.metrics import MetricType
 from healthscore.core.scoring import RiskLevel, Trend
+from healthscore.core.text import StoredText
 from healthscore.core.weights import Component
 from healthscore.models.messages import Job
 
@@ -97,7 +98,7 @@ class OverrideRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     risk_level: RiskLevel
-    reason: str = Field(min_length=1, max_length=500, description="Why (1-500 characters)")
+    reason: StoredText = Field(min_length=1, max_length=500, description="Why (1-500 characters)")
     expires_at: datetime = Field(description="In the future, at most 90 days ahead; without a time zone it is UTC")
 
 
