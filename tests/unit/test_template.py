@@ -74,6 +74,7 @@ RUNTIME_VARIABLES = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+    "POWERTOOLS_TRACE_DISABLED",  # and healthscore/tracing.py: the X-Ray SDK opt-in
     "LOG_LEVEL",
     "PYDANTIC_DISABLE_PLUGINS",
 }
@@ -177,6 +178,7 @@ def test_the_shared_layer_is_built_by_sam_for_arm64_with_its_bytecode() -> None:
     assert "--python-version 3.12" in build
     assert "aarch64" in build
     assert "compileall" in build
+    assert "--require-hashes --no-deps --requirement requirements.lock" in build  # checked: test_layer_build.py
     assert (ROOT / "layers/shared/requirements.txt").is_file()
     assert (ROOT / "layers/shared/healthscore/__init__.py").is_file()
 
@@ -610,6 +612,19 @@ def test_the_api_keeps_its_responses_out_of_traces_and_logs_are_json_at_the_chos
             "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]
         }
         assert logging_config["SystemLogLevel"] == "WARN"
+
+
+def test_the_xray_sdk_is_opt_in_by_a_parameter_and_shipped_for_it() -> None:
+    parameter = load_template()["Parameters"]["XRaySdkTracing"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["true", "false"])
+    assert load_template()["Conditions"]["UseXRaySdk"] == {"Fn::Equals": [{"Ref": "XRaySdkTracing"}, "true"]}
+    switch = load_template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]
+    assert switch == {"Fn::If": ["UseXRaySdk", "false", "true"]}
+    # The functions that can opt in wrap their handler in healthscore.tracing; the layer ships the SDK for them.
+    handlers = (ROOT / "functions").glob("*/app.py")
+    opted = {path.parent.name for path in handlers if "tracing.capture" in path.read_text()}
+    assert opted == {"api", "scorer", "fanout"}
+    assert "aws-lambda-powertools[tracer]" in (ROOT / "layers/shared/requirements.txt").read_text()
 
 
 @pytest.mark.parametrize("parameter", ["DbSecretArn", "DbMigrationSecretArn"])
