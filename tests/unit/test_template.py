@@ -649,6 +649,8 @@ def test_the_samconfig_profiles_are_complete_and_refused_until_their_placeholder
         assert {"SubnetIds", "SecurityGroupIds"} <= set(pairs), profile  # the database is in a VPC
         secret = re.compile(parameters["DbSecretArn"]["AllowedPattern"])
         assert not secret.fullmatch(pairs["DbSecretArn"]), f"{profile}: a placeholder must not deploy"
+        assert pairs["LogLevel"] == "INFO", profile  # DEBUG stays a parameter value, chosen on purpose
+    assert "DEBUG" in parameters["LogLevel"]["AllowedValues"]
     prod = dict(item.split("=", 1) for item in config["prod"]["deploy"]["parameters"]["parameter_overrides"])
     assert prod["SkipSourceTablesMigration"] == "true"  # the platform's database has the source tables
     assert prod["DbMigrationSecretArn"].startswith("arn:aws:secretsmanager:")
