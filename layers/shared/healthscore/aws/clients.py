@@ -5,7 +5,8 @@ no poison message and no risk change never pays for it. Endpoints follow boto3's
 own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, which is how local mode works.
 
 Every client connects within 2 s, reads each answer within 5 s and makes at most 3 attempts
-(botocore's standard retry mode: exponential backoff with jitter, throttling retried too).
+(botocore's standard retry mode, whose default is 3 attempts: exponential backoff with jitter,
+throttling retried too; AWS_MAX_ATTEMPTS, as boto3 reads it, may set another number).
 boto3's defaults (60 s to connect, 60 s to read, legacy retries) would let a missing VPC endpoint
 or a hung service outlast the API's 20 s and the scorer's batch: a Lambda timeout instead of a
 503 or a record returned to its queue. Worst case of one call: 3 x 5 s plus backoff, under 20 s.
@@ -28,17 +29,16 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
-ATTEMPTS = 3  # the first call included
 
 
-@cache
 def client_config() -> Config:
+    """A new Config for each client: botocore writes AWS_MAX_ATTEMPTS into the retries it is given."""
     from botocore.config import Config
 
     return Config(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "total_max_attempts": ATTEMPTS},
+        retries={"mode": "standard"},
     )
 
 
