@@ -127,9 +127,9 @@ def _work_batch(
             _fail_all(valid["calculate-score"], f"scoring profiles unavailable: {exc}", report)
         else:
             scored = _work_group(
-                conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, profiles), report, remaining_ms
+                conn, valid["calculate-score"], lambda c, rs: score_tenants(c, rs, profiles), report, remaining_ms
             )
-    _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report, remaining_ms)
+    _work_group(conn, valid["record-metrics"], record_metrics, report, remaining_ms)
     report.risk_levels.update(outcome.row["risk_level"] for outcome in scored if outcome.row is not None)
     if settings.risk_event_bus_name and scored:
         report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
@@ -155,7 +155,7 @@ def _divert_poison(record: SQSRecord, reason: str, settings: BatchSettings, repo
 def _work_group(
     conn: DbConnection,
     items: list[tuple[str, ScoringMessage]],
-    work: Callable[[list[TenantRequest]], list[TenantOutcome]],
+    work: Callable[[DbConnection, list[TenantRequest]], list[TenantOutcome]],
     report: BatchReport,
     remaining_ms: Callable[[], int] | None,
 ) -> list[TenantOutcome]:
@@ -164,20 +164,30 @@ def _work_group(
         return []
     started = time.perf_counter()
     try:
-        outcomes = work([_request(message) for _, message in items])
-    except Exception:
+        outcomes = work(conn, [_request(message) for _, message in items])
+    except Exception as exc:
         # One tenant alone may take as long as the failed attempt did (e.g. a statement timeout).
         retry_ms = (time.perf_counter() - started) * 1000 + RETRY_MARGIN_MS
         logger.exception("set-based work failed; retrying its tenants one by one", extra={"records": len(items)})
         outcomes = []
         for message_id, message in items:
+            if isinstance(exc, psycopg.OperationalError):
+                # The connection may have died under the attempt (a failover, a dropped path found by
+                # tcp_user_timeout): each retry gets the environment's live one, replaced if dead.
+                try:
+                    conn = get_connection()
+                except psycopg.OperationalError as down:
+                    exc = down
+                    _fail(conn, message_id, message, down, report)
+                    continue
             if remaining_ms is not None and remaining_ms() < retry_ms:
                 _fail(conn, message_id, message, TimeoutError("not retried alone: too little time left"), report)
                 continue
             try:
-                outcomes.extend(work([_request(message)]))
-            except Exception as exc:
-                _fail(conn, message_id, message, exc, report)
+                outcomes.extend(work(conn, [_request(message)]))
+            except Exception as failed:
+                exc = failed
+                _fail(conn, message_id, message, failed, report)
     for outcome in outcomes:
         report.counts[outcome.outcome] += 1
         if outcome.outcome == "skipped":
