@@ -277,10 +277,43 @@ def conditional_policies(name: str) -> dict[str, Any]:
     return {p["Fn::If"][0]: p["Fn::If"][1] for p in functions()[name]["Policies"] if "Fn::If" in p}
 
 
+FUNCTION_ROLES = {
+    "FanoutFunction": "healthscore_fanout",
+    "ScorerFunction": "healthscore_scorer",
+    "ApiFunction": "healthscore_api",
+}
+DB_SECRET_ARN_DEFAULT = {"Fn::If": ["HasDbSecret", {"Ref": "DbSecretArn"}, {"Ref": "AWS::NoValue"}]}
+
+
+def test_behind_rds_proxy_each_function_gets_its_statement_timeout_from_its_own_role() -> None:
+    """The proxy refuses startup options: each function logs in as a role whose statement_timeout is the
+    template's DB_STATEMENT_TIMEOUT_MS for it (docs/sql/roles-admin.sql), and the proxy knows each secret."""
+    roles_sql = (ROOT / "docs/sql/roles-admin.sql").read_text()
+    role_timeouts = {
+        role: int(seconds) * 1000
+        for role, seconds in re.findall(r"ALTER ROLE (\w+) SET statement_timeout = '(\d+)s'", roles_sql)
+    }
+    for name, role in FUNCTION_ROLES.items():
+        timeout = int(functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"])
+        assert role_timeouts[role] == timeout, name
+        assert re.search(rf"CREATE ROLE {role} LOGIN CONNECTION LIMIT \d+ IN ROLE healthscore_app;", roles_sql)
+    auth = resources()["DbProxy"]["Properties"]["Auth"]
+    secrets = {entry["Fn::If"][1]["SecretArn"]["Ref"] for entry in auth if "Fn::If" in entry}
+    assert secrets == {"ApiDbSecretArn", "ScorerDbSecretArn", "FanoutDbSecretArn"}
+    assert auth[0]["SecretArn"] == {"Ref": "DbSecretArn"}
+
+
 def test_database_functions_read_only_the_configured_secret() -> None:
     runtime = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
-    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction"):
-        assert conditional_policies(name)["HasDbSecret"] == runtime
+    for name, own in FUNCTION_ROLES.items():
+        prefix = name.removesuffix("Function")
+        choice = {"Fn::If": [f"Has{prefix}DbSecret", {"Ref": f"{prefix}DbSecretArn"}, {"Ref": "DbSecretArn"}]}
+        assert conditional_policies(name)["HasDbSecret"] == {
+            "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": choice}
+        }
+        assert functions()[name]["Environment"]["Variables"]["DB_SECRET_ARN"] == {
+            "Fn::If": [f"Has{prefix}DbSecret", {"Ref": f"{prefix}DbSecretArn"}, DB_SECRET_ARN_DEFAULT]
+        }, own
         assert functions()[name]["VpcConfig"]["Fn::If"][0] == "HasVpc"
     # The migrate function reads the migration owner's secret, or the runtime one where none is given.
     migrate = conditional_policies("MigrateFunction")
