@@ -61,8 +61,10 @@ REQUIRED_ENVIRONMENT = {
     | {"SCORING_QUEUE_URL", "FANOUT_FUNCTION_NAME", "IAM_ROLE_MAP", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
     "AuthorizerFunction": {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "ROLES_CLAIM"},
     "MigrateFunction": DB | {"SKIP_SOURCE_TABLES_MIGRATION"},
+    "EventSweepFunction": DB | {"RISK_EVENT_BUS_NAME"},
 }
 HANDLER_DIRS = {
+    "EventSweepFunction": "event_sweep",
     "FanoutFunction": "fanout",
     "ScorerFunction": "scorer",
     "ApiFunction": "api",
@@ -645,6 +647,32 @@ def test_the_api_keeps_its_responses_out_of_traces_and_logs_are_json_at_the_chos
             "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]
         }
         assert logging_config["SystemLogLevel"] == "WARN"
+
+
+def test_unpublished_risk_events_are_swept_on_a_schedule_and_their_age_alarmed() -> None:
+    sweep = resources()["EventSweepFunction"]
+    assert sweep["Condition"] == "HasRiskEventBus"
+    assert sweep["Properties"]["Events"]["Sweep"]["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert {"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "RiskEventBusName"}}} in sweep["Properties"][
+        "Policies"
+    ]
+    alarm = resources()["UnpublishedRiskEventsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "HealthScore",
+        "OldestUnpublishedEventAge",
+        "Maximum",
+    )
+    assert alarm["TreatMissingData"] == "breaching"  # a sweep that stopped running alarms too
+    assert "OldestUnpublishedEventAge" in (ROOT / "functions/event_sweep/app.py").read_text()
+
+
+def test_the_risk_event_bus_name_refuses_placeholders_and_arns() -> None:
+    pattern = re.compile(load_template()["Parameters"]["RiskEventBusName"]["AllowedPattern"])
+    assert pattern.fullmatch("")
+    assert pattern.fullmatch("healthscore-risk")
+    assert not pattern.fullmatch("REPLACE_ME-risk-bus")
+    assert not pattern.fullmatch("healthscore-REPLACE_ME")
+    assert not pattern.fullmatch("arn:aws:events:eu-west-1:123456789012:event-bus/healthscore-risk")
 
 
 def test_the_xray_sdk_is_opt_in_by_a_parameter_and_shipped_for_it() -> None:

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from healthscore.dal.connection import DbConnection, get_connection
 from healthscore.logic.active_profiles import ProfileCache
 from healthscore.logic.record_metrics import record_metrics
-from healthscore.logic.risk_events import publish_risk_changes
+from healthscore.logic.risk_events import publish_outbox
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest, record_outcomes
 from healthscore.models.messages import MessageType, ScoringMessage
@@ -51,7 +51,8 @@ class BatchReport:
     failures: dict[str, str] = field(default_factory=dict)  # message id -> reason
     counts: Counter[str] = field(default_factory=Counter)  # scored/recorded/skipped/failed/poison
     risk_levels: Counter[str] = field(default_factory=Counter)  # of the scores written
-    risk_events: int = 0
+    risk_events: int = 0  # published by this invocation (its own, and any an earlier one left)
+    events_unpublished: int = 0  # left in the outbox after it
     duration_ms: float = 0.0
 
     def raise_if_failed(self, record: SQSRecord) -> None:
@@ -127,13 +128,27 @@ def _work_batch(
             _fail_all(valid["calculate-score"], f"scoring profiles unavailable: {exc}", report)
         else:
             scored = _work_group(
-                conn, valid["calculate-score"], lambda c, rs: score_tenants(c, rs, profiles), report, remaining_ms
+                conn,
+                valid["calculate-score"],
+                lambda c, rs: score_tenants(c, rs, profiles, announce=bool(settings.risk_event_bus_name)),
+                report,
+                remaining_ms,
             )
     _work_group(conn, valid["record-metrics"], record_metrics, report, remaining_ms)
     report.risk_levels.update(outcome.row["risk_level"] for outcome in scored if outcome.row is not None)
-    if settings.risk_event_bus_name and scored:
-        report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
+    if settings.risk_event_bus_name:
+        _publish_risk_events(settings.risk_event_bus_name, report)
     return report
+
+
+def _publish_risk_events(bus_name: str, report: BatchReport) -> None:
+    """After the batch's commit, the outbox's events: this batch's, and any an earlier one left unpublished."""
+    try:
+        report.risk_events, left = publish_outbox(get_connection(), bus_name)
+    except psycopg.Error as exc:  # the scores and their events are stored: a later batch or the sweep publishes
+        logger.warning("risk-change events not published now; the outbox keeps them", extra={"error": str(exc)})
+        return
+    report.events_unpublished = left.unpublished
 
 
 def _fail_all(items: list[tuple[str, ScoringMessage]], reason: str, report: BatchReport) -> None:
