@@ -26,6 +26,7 @@ batch_settings = BatchSettings(
     profiles=ProfileCache(configured_health_weights(_settings)),
     dead_letter_queue_url=_settings.required("DEAD_LETTER_QUEUE_URL"),
     risk_event_bus_name=_settings.risk_event_bus_name,
+    scoring_queue_url=_settings.scoring_queue_url,
 )
 METRIC_NAMES = {
     "scored": "TenantsScored",

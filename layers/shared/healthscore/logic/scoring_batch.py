@@ -6,6 +6,11 @@ set-based, per message type; if a group fails, its tenants are retried one by on
 that only the failing record is reported back to SQS (`batchItemFailures`), as long as
 the invocation has time left for another retry: a timed-out invocation would return its
 whole batch, so the records it cannot retry in time are failed (and redelivered) instead.
+
+With the database unreachable, the batch's records go back to the queue with a visibility timeout
+that grows with their receive count (1, 2, 4, 8, then 15 minutes: `backoff_seconds`), so a long
+outage spends a receive every 15 minutes, not every 6: with the template's maxReceiveCount of 15
+an outage of up to 2 h 45 min dead-letters nothing (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ POISON_REASON_ATTRIBUTE = "PoisonReason"
 SOURCE_MESSAGE_ID_ATTRIBUTE = "SourceMessageId"
 REASON_LIMIT = 1000  # characters of a validation error kept as the reason
 RETRY_MARGIN_MS = 1000  # left after the last one-by-one retry, to answer the batch
+FIRST_BACKOFF_SECONDS = 60  # a record's visibility after its first receive finds the database down
+MAX_BACKOFF_SECONDS = 900
+SQS_BATCH_LIMIT = 10  # entries of ChangeMessageVisibilityBatch
 
 
 class PoisonMessageError(ValueError):
@@ -66,6 +74,7 @@ class BatchSettings:
     profiles: ProfileCache  # the execution environment's
     dead_letter_queue_url: str
     risk_event_bus_name: str | None
+    scoring_queue_url: str | None = None  # where the records come from: their visibility backs off
 
 
 def parse_message(body: str) -> ScoringMessage:
@@ -117,7 +126,11 @@ def _work_batch(
         conn = get_connection()
     except psycopg.OperationalError as exc:
         logger.error("database unavailable; the batch's records return to the queue", extra={"error": str(exc)})
-        _fail_all(valid["calculate-score"] + valid["record-metrics"], f"database unavailable: {exc}", report)
+        returned = valid["calculate-score"] + valid["record-metrics"]
+        _fail_all(returned, f"database unavailable: {exc}", report)
+        if settings.scoring_queue_url:
+            ids = {message_id for message_id, _ in returned}
+            _back_off([r for r in records if r.message_id in ids], settings.scoring_queue_url)
         return report
     scored: list[TenantOutcome] = []
     if valid["calculate-score"]:
@@ -149,6 +162,32 @@ def _publish_risk_events(bus_name: str, report: BatchReport) -> None:
         logger.warning("risk-change events not published now; the outbox keeps them", extra={"error": str(exc)})
         return
     report.events_unpublished = left.unpublished
+
+
+def backoff_seconds(receive_count: int) -> int:
+    """The visibility timeout of a record received `receive_count` times while the database is down."""
+    return min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** max(0, min(receive_count - 1, 10)))
+
+
+def _back_off(records: list[SQSRecord], queue_url: str) -> None:
+    """Keep the records out of sight for their backoff (best effort: else the queue's own timeout applies)."""
+    from healthscore.aws.clients import sqs_client  # boto3 only when the database is down
+
+    for start in range(0, len(records), SQS_BATCH_LIMIT):
+        entries = [
+            {
+                "Id": str(index),
+                "ReceiptHandle": record.receipt_handle,
+                "VisibilityTimeout": backoff_seconds(int(record.attributes.approximate_receive_count or 1)),
+            }
+            for index, record in enumerate(records[start : start + SQS_BATCH_LIMIT])
+        ]
+        try:
+            sqs_client().change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)  # type: ignore[arg-type]
+        except Exception:
+            logger.exception(
+                "visibility not backed off; the queue's own timeout applies", extra={"records": len(entries)}
+            )
 
 
 def _fail_all(items: list[tuple[str, ScoringMessage]], reason: str, report: BatchReport) -> None:
