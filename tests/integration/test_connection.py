@@ -190,12 +190,14 @@ def test_a_rotated_password_is_fetched_again_once_the_database_refuses_the_cache
     )["ARN"]
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.setenv("DB_SECRET_ARN", arn)
-    assert _fresh_connection().execute("SELECT current_user AS u").fetchone() == {"u": password_role}
+    warm = _fresh_connection()
+    assert warm.execute("SELECT current_user AS u").fetchone() == {"u": password_role}
 
     # Rotation: the database and the secret get a new password; the cached secret is stale.
     secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": "second-password"}))
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("ALTER ROLE {} PASSWORD 'second-password'").format(sql.Identifier(password_role)))
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (password_role,))
+    assert select.select([warm.pgconn.socket], [], [], 10)[0], "the server's closing never reached the client"
 
     assert get_connection().execute("SELECT current_user AS u").fetchone() == {"u": password_role}

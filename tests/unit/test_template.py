@@ -240,7 +240,7 @@ def test_the_scoring_queue_outlasts_six_scorer_timeouts() -> None:
     assert queue["VisibilityTimeout"] >= 6 * timeout + window
 
 
-def test_the_scoring_queue_redrives_to_the_dead_letter_queue_after_five_receives() -> None:
+def test_the_scoring_queue_redrives_to_the_dead_letter_queue_after_fifteen_receives() -> None:
     redrive = resources()["ScoringQueue"]["Properties"]["RedrivePolicy"]
     assert redrive["maxReceiveCount"] == 15  # logic/scoring_batch.py: 2 h 45 min of database outage
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["ScoringDeadLetterQueue", "Arn"]}
