@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TENANTS ?= 500
 CONCURRENCY ?= 5
 
-.PHONY: run test lint typecheck template pytest openapi bench clean rds-ca-bundle bandit check-reliability load
+.PHONY: run test lint typecheck template pytest openapi bench clean rds-ca-bundle bandit check-reliability load lock
 
 $(BIN)/healthscore: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else "Python 3.12 is required (Lambda runs 3.12); set PYTHON=/path/to/python3.12")'
@@ -14,6 +14,19 @@ $(BIN)/healthscore: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	@touch $@
+
+# One resolution, two files. constraints.txt: the runtime and the development packages resolved together
+# (what .venv installs). layers/shared/requirements.lock: from it, the layer's packages pinned to the same
+# versions with the hashes of every PyPI file of each (what the layer installs with --require-hashes, as
+# aarch64 wheels). Run after adding a package to pyproject.toml or layers/shared/requirements.txt; versions
+# already pinned stay unless `make lock UPGRADE=1`. tests/integration/test_layer_build.py fails when the
+# built layer's versions differ from the tests'.
+UV_COMPILE := $(BIN)/uv pip compile --quiet --python-version 3.12 $(if $(UPGRADE),--upgrade)
+lock: $(BIN)/healthscore
+	$(UV_COMPILE) pyproject.toml layers/shared/requirements.txt --extra dev \
+		--python-platform x86_64-manylinux_2_28 --output-file constraints.txt
+	cd layers/shared && ../../$(UV_COMPILE) requirements.txt --constraint ../../constraints.txt --generate-hashes \
+		--python-platform aarch64-manylinux_2_28 --output-file requirements.lock
 
 run: $(BIN)/healthscore
 	$(BIN)/healthscore run nightly --tenants $(TENANTS) --concurrency $(CONCURRENCY)
@@ -34,14 +47,17 @@ typecheck: $(BIN)/healthscore
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 
 # The AWS template: cfn-lint and `sam validate --lint` must report nothing, and `sam build` (no container:
-# pip fetches the arm64 wheels from PyPI) must succeed; then the artifact's size is printed.
+# pip fetches the arm64 wheels from PyPI) must succeed; then the artifact's size is printed. It builds into
+# its own folder, never .aws-sam/build: that build has no RDS CA bundle (ALLOW_NO_RDS_CA_BUNDLE), and a later
+# `sam deploy` ships whatever .aws-sam/build holds.
 # The venv's bin comes first on PATH so that SAM finds python3.12 and its pip.
+TEMPLATE_BUILD_DIR := .local/template-check/build
 SAM := PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 ALLOW_NO_RDS_CA_BUNDLE=1 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(BIN)/sam
 template: $(BIN)/healthscore
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint
-	$(SAM) build
-	@du -sh .aws-sam/build
+	$(SAM) build --build-dir $(TEMPLATE_BUILD_DIR)
+	@du -sh $(TEMPLATE_BUILD_DIR)
 
 # The CA bundle the layer ships for verify-full TLS (layers/shared/Makefile): AWS's global RDS CA
 # bundle (database instances) plus Amazon Root CA 1 (RDS Proxy endpoints present ACM certificates).

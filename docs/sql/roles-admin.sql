@@ -13,5 +13,16 @@ GRANT USAGE, CREATE ON SCHEMA public TO healthscore_owner;
 GRANT USAGE ON SCHEMA public TO healthscore_app;
 
 -- Behind RDS Proxy the connections cannot carry their own statement_timeout (the proxy refuses
--- startup options): the role's setting applies instead.
+-- startup options, and a SET would pin each client to one database connection): the login role's
+-- setting applies instead. So each function logs in as its own role, a member of healthscore_app
+-- (its privileges, inherited), whose statement_timeout is the template's DB_STATEMENT_TIMEOUT_MS
+-- for that function (tests/unit/test_template.py checks they agree). Each gets its own secret
+-- (ApiDbSecretArn, ScorerDbSecretArn, FanoutDbSecretArn). healthscore_app stays a login role for a
+-- deployment without them, at the fan-out's 30 s.
 ALTER ROLE healthscore_app SET statement_timeout = '30s';
+CREATE ROLE healthscore_api LOGIN CONNECTION LIMIT 10 IN ROLE healthscore_app;
+ALTER ROLE healthscore_api SET statement_timeout = '5s';
+CREATE ROLE healthscore_scorer LOGIN CONNECTION LIMIT 10 IN ROLE healthscore_app;
+ALTER ROLE healthscore_scorer SET statement_timeout = '5s';
+CREATE ROLE healthscore_fanout LOGIN CONNECTION LIMIT 2 IN ROLE healthscore_app;
+ALTER ROLE healthscore_fanout SET statement_timeout = '30s';

@@ -26,6 +26,7 @@ batch_settings = BatchSettings(
     profiles=ProfileCache(configured_health_weights(_settings)),
     dead_letter_queue_url=_settings.required("DEAD_LETTER_QUEUE_URL"),
     risk_event_bus_name=_settings.risk_event_bus_name,
+    scoring_queue_url=_settings.scoring_queue_url,
 )
 METRIC_NAMES = {
     "scored": "TenantsScored",
@@ -46,6 +47,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     for risk_level, count in report.risk_levels.items():  # the score distribution by risk
         metrics.add_metric(name=f"Scored{risk_level.title()}Risk", unit=MetricUnit.Count, value=count)
     metrics.add_metric(name="RiskChangeEvents", unit=MetricUnit.Count, value=report.risk_events)
+    if batch_settings.risk_event_bus_name:  # the outbox's backlog after this batch published (0 normally)
+        metrics.add_metric(name="EventsUnpublished", unit=MetricUnit.Count, value=report.events_unpublished)
     metrics.add_metric(name="BatchDuration", unit=MetricUnit.Milliseconds, value=report.duration_ms)
     return process_partial_response(
         event=event, record_handler=report.raise_if_failed, processor=processor, context=context

@@ -6,10 +6,14 @@ boto3 is pointed at them with AWS_ENDPOINT_URL_* and dummy credentials, as local
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +27,38 @@ from healthscore.dal.connection import DbConnection
 from healthscore_dev.local.http_server import LambdaInvokeApi, LocalFunction, start_server
 
 FANOUT = "healthscore-fanout"
+API_TIMEOUT_SECONDS = 20  # template.yaml: ApiFunction's Timeout
+
+
+@contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """An endpoint that accepts every connection and never answers (a hung service, a black-holed path)."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, name="silent-endpoint", daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+def request_within_the_api_budget(route: str, **kwargs: Any) -> tuple[int, Any]:
+    """The request's answer; fails if it takes longer than the API function may (a Lambda timeout)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(request, route, **kwargs).result(timeout=API_TIMEOUT_SECONDS)
+    finally:
+        pool.shutdown(wait=False)
 
 
 @pytest.fixture
@@ -94,6 +130,34 @@ def test_recalculate_puts_one_scoring_message_on_the_queue(conn: DbConnection, s
     ]
     status, progress = request("GET /runs/{runId}", path={"runId": body["runId"]})
     assert (status, progress["tenantCount"], progress["pending"]) == (200, 1, 1)
+
+
+def test_recalculate_answers_503_within_the_api_budget_when_sqs_never_answers(
+    conn: DbConnection, scoring_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org_id = add_scored_tenants(conn, 1)[0]
+    with silent_endpoint() as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", endpoint)
+        reset_clients()
+        status, body = request_within_the_api_budget(
+            "POST /scores/{organizationId}/recalculate", path={"organizationId": org_id}
+        )
+    assert status == 503
+    assert body["message"] == "An AWS service is unavailable for now; retry in 5 seconds"
+
+
+def test_calculate_all_answers_503_within_the_api_budget_when_lambda_never_answers(
+    database_url: str, fanout_invocations: LambdaInvokeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lambda_endpoint = os.environ["AWS_ENDPOINT_URL_LAMBDA"]
+    with silent_endpoint() as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", endpoint)
+        reset_clients()
+        status, _ = request_within_the_api_budget("POST /calculate-all", roles="PLATFORM_ADMIN")
+    assert status == 503
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lambda_endpoint)
+    reset_clients()
+    assert request("POST /calculate-all", roles="PLATFORM_ADMIN")[0] == 202  # the failed run held nothing off
 
 
 def test_calculate_all_starts_the_fan_out_asynchronously(

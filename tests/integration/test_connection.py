@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import select
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +51,41 @@ def test_the_scorer_survives_a_killed_backend_between_two_batches(
     assert get_connection() is not dead
     scored = conn.execute("SELECT organization_id FROM tenant_health_scores").fetchall()
     assert {row["organization_id"] for row in scored} == {first, second}
+
+
+def test_a_backend_killed_during_a_batch_is_replaced_before_the_one_by_one_retries(
+    conn: DbConnection, queues: LocalQueues, pg_admin_url: str
+) -> None:
+    """The set-based attempt dies with its connection (a failover mid-batch): the retries use a new one."""
+    handler = load_handler("scorer").lambda_handler
+    tenants = [add_scorable_tenant(conn, AS_OF) for _ in range(3)]
+    warm = get_connection()
+    warm.execute("SELECT 1")
+    dbname = psycopg.conninfo.conninfo_to_dict(conn.info.dsn)["dbname"]
+    with psycopg.connect(psycopg.conninfo.make_conninfo(pg_admin_url, dbname=dbname)) as holder:
+        holder.execute("LOCK TABLE tenant_health_scores IN ACCESS EXCLUSIVE MODE")  # the batch waits on it
+        killer = threading.Thread(target=_kill_when_waiting, args=(pg_admin_url, warm.info.backend_pid, holder))
+        killer.start()
+        response = handler(sqs_event([message_body(tenant, AS_OF) for tenant in tenants]), lambda_context())
+        killer.join(timeout=30)
+
+    assert response == {"batchItemFailures": []}
+    assert get_connection() is not warm
+    scored = conn.execute("SELECT organization_id FROM tenant_health_scores").fetchall()
+    assert {row["organization_id"] for row in scored} == set(tenants)
+
+
+def _kill_when_waiting(admin_url: str, pid: int, holder: psycopg.Connection[object]) -> None:
+    """Terminate backend `pid` once it waits on the lock, then release the lock."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            waiting = admin.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+            if waiting and waiting[0] == "Lock":
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                break
+            time.sleep(0.05)
+    holder.rollback()
 
 
 def test_a_live_warm_connection_is_handed_out_without_a_round_trip(conn: DbConnection) -> None:

@@ -18,12 +18,14 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from healthscore.config import get_settings
-from healthscore.dal.connection import DbConnection, reset_connection
+from healthscore.dal.connection import DbConnection, get_connection, reset_connection
 from healthscore.dal.migrate import migrate
 from healthscore_dev.local.sqs_server import LocalQueues
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "docs" / "sql"
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+OWNER, APP = "healthscore_owner", "healthscore_app"
+FUNCTION_ROLES = {"api": "healthscore_api", "scorer": "healthscore_scorer", "fanout": "healthscore_fanout"}
 
 
 def run_file(conn: DbConnection, name: str, roles: dict[str, str]) -> None:
@@ -36,7 +38,7 @@ def run_file(conn: DbConnection, name: str, roles: dict[str, str]) -> None:
 @pytest.fixture
 def roles(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     suffix = uuid4().hex[:8]
-    names = {"healthscore_owner": f"healthscore_owner_{suffix}", "healthscore_app": f"healthscore_app_{suffix}"}
+    names = {role: f"{role}_{suffix}" for role in (OWNER, APP, *FUNCTION_ROLES.values())}
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as admin:
         admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # no CREATE for PUBLIC
         run_file(admin, "roles-admin.sql", names)
@@ -77,4 +79,35 @@ def test_the_owner_migrates_and_the_runtime_role_scores_and_serves_without_ddl(
             "SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname = ANY(%s) ORDER BY rolname",
             (list(roles.values()),),
         ).fetchall()
-        assert limits == [(roles["healthscore_app"], 40), (roles["healthscore_owner"], 3)]
+        expected = {"healthscore_app": 40, "healthscore_owner": 3, "healthscore_api": 10, "healthscore_scorer": 10}
+        expected["healthscore_fanout"] = 2
+        assert limits == sorted((roles[role], limit) for role, limit in expected.items())
+
+
+def test_behind_rds_proxy_each_function_role_brings_its_statement_timeout_and_the_runtimes_privileges(
+    database_url: str, roles: dict[str, str], queues: LocalQueues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DB_PROXY=true: no startup options (the proxy refuses them), so the login role's setting is the timeout."""
+    owner_url = psycopg.conninfo.make_conninfo(database_url, user=roles[OWNER])
+    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as owner:
+        run_file(owner, "roles-owner.sql", roles)
+        migrate(owner)
+        org = add_scorable_tenant(owner, AS_OF)
+    monkeypatch.setenv("DB_PROXY", "true")
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "1")  # what the connection would ask for: not sent
+    timeouts = {}
+    for function, role in FUNCTION_ROLES.items():
+        monkeypatch.setenv("DATABASE_URL", psycopg.conninfo.make_conninfo(database_url, user=roles[role]))
+        get_settings.cache_clear()
+        reset_connection()
+        timeouts[function] = get_connection().execute("SHOW statement_timeout").fetchone()
+        if function == "scorer":
+            answer = load_handler("scorer").lambda_handler(sqs_event([message_body(org, AS_OF)]), lambda_context())
+            assert answer == {"batchItemFailures": []}
+        if function == "api":
+            assert request("GET /scores")[0] == 200
+    assert timeouts == {
+        "api": {"statement_timeout": "5s"},
+        "scorer": {"statement_timeout": "5s"},
+        "fanout": {"statement_timeout": "30s"},
+    }

@@ -35,7 +35,7 @@ def test_five_failures_redrive_to_the_dead_letter_queue_and_replay_scores_it_onc
 
     with database_refusing_connections(pg_admin_url, database_url, keep=conn):
         failing = drain_through_scorer(queues)
-    assert failing.stats.returned == queues.settings.max_receive_count == 5
+    assert failing.stats.returned == queues.settings.max_receive_count == 15
     assert failing.stats.deleted == 0
     capsys.readouterr()  # the handlers' own log and metric lines
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
+import pytest
 from api_support import request
 from factories import add_case, add_org, add_score, add_users
+from fault_proxy import fault_proxy
 from handlers import lambda_context, load_handler
 from pipeline_support import add_scorable_tenant, message_body, published, sqs_event
 
+from healthscore.aws.clients import reset_clients
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.risk_event_outbox import backlog
 from healthscore.logic.overrides import NewOverride, set_override
+from healthscore_dev.local.sqs_server import LocalQueues
 
 AS_OF = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -106,3 +113,55 @@ def test_a_lapsed_override_is_announced_when_the_tenant_is_next_scored(conn: DbC
 
 def override_body(risk_level: str, expires_at: str) -> dict[str, str]:
     return {"riskLevel": risk_level, "reason": "Executive sponsor left", "expiresAt": expires_at}
+
+
+def test_eventbridge_down_for_a_whole_run_loses_no_event_and_publishes_each_once_in_order(
+    conn: DbConnection, queues: LocalQueues, risk_events: str, events_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenants = []
+    for _ in range(12):  # each: HIGH yesterday, LOW today (a score event), then a CSM's override (a second event)
+        org = add_scorable_tenant(conn, AS_OF)
+        add_score(conn, org, (AS_OF - timedelta(days=1)).date(), 50, risk_level="HIGH")
+        tenants.append(org)
+    expires = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    scorer = load_handler("scorer").lambda_handler
+
+    with fault_proxy(queues.endpoint_url, lambda action, seen: action == "PutEvents") as eventbridge:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", eventbridge.url)
+        reset_clients()
+        for batch in (tenants[:6], tenants[6:]):
+            answer = scorer(sqs_event([message_body(org, AS_OF) for org in batch]), lambda_context())
+            assert answer == {"batchItemFailures": []}  # the scores are stored all the same
+        for org in tenants:
+            path = {"organizationId": org}
+            assert (
+                request("PUT /scores/{organizationId}/override", path=path, body=override_body("HIGH", expires))[0]
+                == 200
+            )
+        assert eventbridge.count("PutEvents", failed=True) > 0
+        assert eventbridge.count("PutEvents", failed=False) == 0
+    monkeypatch.delenv("AWS_ENDPOINT_URL_EVENTBRIDGE")
+    reset_clients()
+    assert published(risk_events) == []
+    assert backlog(conn).unpublished == 24
+
+    # EventBridge is back: the sweep publishes what the run left; the next batch finds nothing left.
+    sweep = load_handler("event_sweep").lambda_handler
+    assert sweep(json.loads((events_dir / "schedule_event_sweep.json").read_text()), lambda_context()) == {
+        "published": 24,
+        "unpublished": 0,
+    }
+    assert sweep({}, lambda_context()) == {"published": 0, "unpublished": 0}
+    events = [event["detail"] for event in published(risk_events)]
+    stored = conn.execute("SELECT event_id FROM risk_event_outbox ORDER BY position").fetchall()
+    assert [event["eventId"] for event in events] == [str(row["event_id"]) for row in stored]  # each once, in order
+    for org in tenants:  # in order per tenant: the score's change, then the override's
+        mine = [(event["source"], event["riskLevel"]) for event in events if event["organizationId"] == str(org)]
+        assert mine == [("score", "LOW"), ("override", "HIGH")]
+
+    # The normal path: a change is published by its own batch, at once, exactly once.
+    rescored = add_scorable_tenant(conn, AS_OF)
+    add_score(conn, rescored, (AS_OF - timedelta(days=1)).date(), 50, risk_level="HIGH")
+    assert scorer(sqs_event([message_body(rescored, AS_OF)]), lambda_context()) == {"batchItemFailures": []}
+    assert [event["detail"]["organizationId"] for event in published(risk_events)] == [str(rescored)]
+    assert backlog(conn).unpublished == 0

@@ -320,6 +320,14 @@ def test_a_database_url_carrying_its_own_values_wins(monkeypatch: pytest.MonkeyP
     assert info["options"] == "-c statement_timeout=100"
 
 
+def test_connections_find_a_dead_peer_in_seconds_unless_the_url_says_otherwise() -> None:
+    info = conninfo_of(URL)
+    assert (info["keepalives"], info["keepalives_idle"], info["keepalives_interval"]) == ("1", "10", "2")
+    assert (info["keepalives_count"], info["tcp_user_timeout"]) == ("3", "5000")
+    assert conninfo_of(f"{URL}?tcp_user_timeout=30000&keepalives=0")["tcp_user_timeout"] == "30000"
+    assert conninfo_of(f"{URL}?keepalives=0")["keepalives"] == "0"
+
+
 def test_other_options_of_the_url_are_kept_beside_the_statement_timeout() -> None:
     assert conninfo_of(f"{URL}?options=-c%20search_path%3Dapp")["options"] == (
         "-c search_path=app -c statement_timeout=30000"

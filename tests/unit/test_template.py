@@ -56,13 +56,15 @@ DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
 DB = {"DATABASE_URL", "DB_SECRET_ARN"}  # one of them is set, the other is AWS::NoValue
 REQUIRED_ENVIRONMENT = {
     "FanoutFunction": DB | {"SCORING_QUEUE_URL"},
-    "ScorerFunction": DB | {"DEAD_LETTER_QUEUE_URL", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
+    "ScorerFunction": DB | {"DEAD_LETTER_QUEUE_URL", "SCORING_QUEUE_URL", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
     "ApiFunction": DB
     | {"SCORING_QUEUE_URL", "FANOUT_FUNCTION_NAME", "IAM_ROLE_MAP", "HEALTH_WEIGHTS", "RISK_EVENT_BUS_NAME"},
     "AuthorizerFunction": {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "ROLES_CLAIM"},
     "MigrateFunction": DB | {"SKIP_SOURCE_TABLES_MIGRATION"},
+    "EventSweepFunction": DB | {"RISK_EVENT_BUS_NAME"},
 }
 HANDLER_DIRS = {
+    "EventSweepFunction": "event_sweep",
     "FanoutFunction": "fanout",
     "ScorerFunction": "scorer",
     "ApiFunction": "api",
@@ -74,6 +76,7 @@ RUNTIME_VARIABLES = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+    "POWERTOOLS_TRACE_DISABLED",  # and healthscore/tracing.py: the X-Ray SDK opt-in
     "LOG_LEVEL",
     "PYDANTIC_DISABLE_PLUGINS",
 }
@@ -177,6 +180,7 @@ def test_the_shared_layer_is_built_by_sam_for_arm64_with_its_bytecode() -> None:
     assert "--python-version 3.12" in build
     assert "aarch64" in build
     assert "compileall" in build
+    assert "--require-hashes --no-deps --requirement requirements.lock" in build  # checked: test_layer_build.py
     assert (ROOT / "layers/shared/requirements.txt").is_file()
     assert (ROOT / "layers/shared/healthscore/__init__.py").is_file()
 
@@ -236,9 +240,9 @@ def test_the_scoring_queue_outlasts_six_scorer_timeouts() -> None:
     assert queue["VisibilityTimeout"] >= 6 * timeout + window
 
 
-def test_the_scoring_queue_redrives_to_the_dead_letter_queue_after_five_receives() -> None:
+def test_the_scoring_queue_redrives_to_the_dead_letter_queue_after_fifteen_receives() -> None:
     redrive = resources()["ScoringQueue"]["Properties"]["RedrivePolicy"]
-    assert redrive["maxReceiveCount"] == 5
+    assert redrive["maxReceiveCount"] == 15  # logic/scoring_batch.py: 2 h 45 min of database outage
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["ScoringDeadLetterQueue", "Arn"]}
     assert resources()["ScoringDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
@@ -275,10 +279,43 @@ def conditional_policies(name: str) -> dict[str, Any]:
     return {p["Fn::If"][0]: p["Fn::If"][1] for p in functions()[name]["Policies"] if "Fn::If" in p}
 
 
+FUNCTION_ROLES = {
+    "FanoutFunction": "healthscore_fanout",
+    "ScorerFunction": "healthscore_scorer",
+    "ApiFunction": "healthscore_api",
+}
+DB_SECRET_ARN_DEFAULT = {"Fn::If": ["HasDbSecret", {"Ref": "DbSecretArn"}, {"Ref": "AWS::NoValue"}]}
+
+
+def test_behind_rds_proxy_each_function_gets_its_statement_timeout_from_its_own_role() -> None:
+    """The proxy refuses startup options: each function logs in as a role whose statement_timeout is the
+    template's DB_STATEMENT_TIMEOUT_MS for it (docs/sql/roles-admin.sql), and the proxy knows each secret."""
+    roles_sql = (ROOT / "docs/sql/roles-admin.sql").read_text()
+    role_timeouts = {
+        role: int(seconds) * 1000
+        for role, seconds in re.findall(r"ALTER ROLE (\w+) SET statement_timeout = '(\d+)s'", roles_sql)
+    }
+    for name, role in FUNCTION_ROLES.items():
+        timeout = int(functions()[name]["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"])
+        assert role_timeouts[role] == timeout, name
+        assert re.search(rf"CREATE ROLE {role} LOGIN CONNECTION LIMIT \d+ IN ROLE healthscore_app;", roles_sql)
+    auth = resources()["DbProxy"]["Properties"]["Auth"]
+    secrets = {entry["Fn::If"][1]["SecretArn"]["Ref"] for entry in auth if "Fn::If" in entry}
+    assert secrets == {"ApiDbSecretArn", "ScorerDbSecretArn", "FanoutDbSecretArn"}
+    assert auth[0]["SecretArn"] == {"Ref": "DbSecretArn"}
+
+
 def test_database_functions_read_only_the_configured_secret() -> None:
     runtime = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
-    for name in ("FanoutFunction", "ScorerFunction", "ApiFunction"):
-        assert conditional_policies(name)["HasDbSecret"] == runtime
+    for name, own in FUNCTION_ROLES.items():
+        prefix = name.removesuffix("Function")
+        choice = {"Fn::If": [f"Has{prefix}DbSecret", {"Ref": f"{prefix}DbSecretArn"}, {"Ref": "DbSecretArn"}]}
+        assert conditional_policies(name)["HasDbSecret"] == {
+            "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": choice}
+        }
+        assert functions()[name]["Environment"]["Variables"]["DB_SECRET_ARN"] == {
+            "Fn::If": [f"Has{prefix}DbSecret", {"Ref": f"{prefix}DbSecretArn"}, DB_SECRET_ARN_DEFAULT]
+        }, own
         assert functions()[name]["VpcConfig"]["Fn::If"][0] == "HasVpc"
     # The migrate function reads the migration owner's secret, or the runtime one where none is given.
     migrate = conditional_policies("MigrateFunction")
@@ -612,6 +649,45 @@ def test_the_api_keeps_its_responses_out_of_traces_and_logs_are_json_at_the_chos
         assert logging_config["SystemLogLevel"] == "WARN"
 
 
+def test_unpublished_risk_events_are_swept_on_a_schedule_and_their_age_alarmed() -> None:
+    sweep = resources()["EventSweepFunction"]
+    assert sweep["Condition"] == "HasRiskEventBus"
+    assert sweep["Properties"]["Events"]["Sweep"]["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert {"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "RiskEventBusName"}}} in sweep["Properties"][
+        "Policies"
+    ]
+    alarm = resources()["UnpublishedRiskEventsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "HealthScore",
+        "OldestUnpublishedEventAge",
+        "Maximum",
+    )
+    assert alarm["TreatMissingData"] == "breaching"  # a sweep that stopped running alarms too
+    assert "OldestUnpublishedEventAge" in (ROOT / "functions/event_sweep/app.py").read_text()
+
+
+def test_the_risk_event_bus_name_refuses_placeholders_and_arns() -> None:
+    pattern = re.compile(load_template()["Parameters"]["RiskEventBusName"]["AllowedPattern"])
+    assert pattern.fullmatch("")
+    assert pattern.fullmatch("healthscore-risk")
+    assert not pattern.fullmatch("REPLACE_ME-risk-bus")
+    assert not pattern.fullmatch("healthscore-REPLACE_ME")
+    assert not pattern.fullmatch("arn:aws:events:eu-west-1:123456789012:event-bus/healthscore-risk")
+
+
+def test_the_xray_sdk_is_opt_in_by_a_parameter_and_shipped_for_it() -> None:
+    parameter = load_template()["Parameters"]["XRaySdkTracing"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["true", "false"])
+    assert load_template()["Conditions"]["UseXRaySdk"] == {"Fn::Equals": [{"Ref": "XRaySdkTracing"}, "true"]}
+    switch = load_template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]
+    assert switch == {"Fn::If": ["UseXRaySdk", "false", "true"]}
+    # The functions that can opt in wrap their handler in healthscore.tracing; the layer ships the SDK for them.
+    handlers = (ROOT / "functions").glob("*/app.py")
+    opted = {path.parent.name for path in handlers if "tracing.capture" in path.read_text()}
+    assert opted == {"api", "scorer", "fanout"}
+    assert "aws-lambda-powertools[tracer]" in (ROOT / "layers/shared/requirements.txt").read_text()
+
+
 @pytest.mark.parametrize("parameter", ["DbSecretArn", "DbMigrationSecretArn"])
 def test_a_secret_is_its_full_arn_and_never_a_placeholder(parameter: str) -> None:
     pattern = re.compile(load_template()["Parameters"][parameter]["AllowedPattern"])
@@ -634,6 +710,8 @@ def test_the_samconfig_profiles_are_complete_and_refused_until_their_placeholder
         assert {"SubnetIds", "SecurityGroupIds"} <= set(pairs), profile  # the database is in a VPC
         secret = re.compile(parameters["DbSecretArn"]["AllowedPattern"])
         assert not secret.fullmatch(pairs["DbSecretArn"]), f"{profile}: a placeholder must not deploy"
+        assert pairs["LogLevel"] == "INFO", profile  # DEBUG stays a parameter value, chosen on purpose
+    assert "DEBUG" in parameters["LogLevel"]["AllowedValues"]
     prod = dict(item.split("=", 1) for item in config["prod"]["deploy"]["parameters"]["parameter_overrides"])
     assert prod["SkipSourceTablesMigration"] == "true"  # the platform's database has the source tables
     assert prod["DbMigrationSecretArn"].startswith("arn:aws:secretsmanager:")

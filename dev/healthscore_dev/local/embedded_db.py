@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from healthscore.config import get_settings
+from healthscore.dal.connection import database_url
 
 LOCAL_DIR_ENV = "HEALTHSCORE_LOCAL_DIR"
 DATABASE_NAME = "healthscore"
@@ -56,9 +57,9 @@ def ensure_database(admin_url: str, name: str) -> str:
 
 
 def use_local_database() -> str:
-    """DATABASE_URL if set; otherwise start the embedded server and point DATABASE_URL at it."""
-    if os.environ.get("DATABASE_URL"):
-        return get_settings().required("DATABASE_URL")  # validated: a bad value is a ConfigError
+    """DATABASE_URL if set, or DB_SECRET_ARN's; otherwise start the embedded server and point DATABASE_URL at it."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("DB_SECRET_ARN"):
+        return database_url()  # validated: a bad value is a ConfigError
     url = ensure_database(start_embedded_server(local_dir() / "pgdata"), DATABASE_NAME)
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()

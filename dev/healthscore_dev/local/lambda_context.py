@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -45,6 +46,16 @@ class LocalLambdaContext:
 
 
 def use_local_powertools() -> None:
-    """Set the Powertools environment of the template (unless already set) for local handlers."""
+    """Set the Powertools environment of the template (unless already set) for local handlers.
+
+    With LOG_LEVEL set, the root logger is set as Lambda's runtime sets it (the function's log level,
+    a handler printing every record), so that a local run logs what a function would.
+    """
     for name, value in LOCAL_POWERTOOLS_ENV.items():
         os.environ.setdefault(name, value)
+    level = os.environ.get("LOG_LEVEL", "").strip().upper()
+    if level in logging.getLevelNamesMapping():
+        root = logging.getLogger()
+        root.setLevel(level)
+        if not root.handlers:
+            root.addHandler(logging.StreamHandler())

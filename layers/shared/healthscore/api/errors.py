@@ -4,8 +4,9 @@
 400 an unusable parameter, 409 a run of the job still in progress (naming its runId),
 422 a parameter failing validation (both name it), 503 with `Retry-After` while the
 database is unavailable (down, unreachable, or a statement timeout: the caller's request
-was fine, a retry will do), and 500 for anything unexpected, with the Lambda request id as
-correlation id and no internals.
+was fine, a retry will do) or an AWS service it needs does not answer in time (SQS, Lambda:
+healthscore/aws/clients.py bounds each call), and 500 for anything unexpected, with the Lambda
+request id as correlation id and no internals.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from botocore.exceptions import BotoCoreError  # imported by Powertools' resolver already: no cost
 
 from healthscore.api import roles
 from healthscore.api.problems import (
@@ -33,6 +35,7 @@ from healthscore.api.problems import (
     ResourceNotFoundError,
 )
 from healthscore.api.routes import route_roles
+from healthscore.logic.enqueue import EnqueueError
 from healthscore.logic.run_guard import RunInProgressError
 from healthscore.models.api import ErrorBody, FieldError, RunInProgress
 
@@ -166,14 +169,21 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(psycopg.OperationalError)
     def database_unavailable(exc: psycopg.OperationalError) -> Response:
         logger.warning("database unavailable", extra={"error": type(exc).__name__, "sqlstate": exc.sqlstate})
+        return unavailable(f"The database is unavailable for now; retry in {RETRY_AFTER_SECONDS} seconds")
+
+    def unavailable(message: str) -> Response:
         return error_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
-            ErrorBody(
-                message=f"The database is unavailable for now; retry in {RETRY_AFTER_SECONDS} seconds",
-                correlation_id=getattr(app.lambda_context, "aws_request_id", None),
-            ),
+            ErrorBody(message=message, correlation_id=getattr(app.lambda_context, "aws_request_id", None)),
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    # botocore's BotoCoreError covers a connect or read timeout and an unreachable endpoint (not an
+    # AWS error answer, ClientError: that is unexpected); EnqueueError, a message SQS did not take.
+    @app.exception_handler([BotoCoreError, EnqueueError])
+    def aws_unavailable(exc: Exception) -> Response:
+        logger.warning("AWS service unavailable", extra={"error": type(exc).__name__})
+        return unavailable(f"An AWS service is unavailable for now; retry in {RETRY_AFTER_SECONDS} seconds")
 
     # Powertools decodes a base64 body as UTF-8 before parsing it as JSON.
     @app.exception_handler(UnicodeDecodeError)

@@ -8,8 +8,12 @@ connection and replaces it once if it is dead: not a failed batch or a 500 after
 night. Each of those closings reaches the client (the server's FATAL message, or the FIN of
 its socket), and an idle connection has nothing else to read: so a socket with nothing to
 read is alive and costs no round trip; one that has something gets the empty query,
-psycopg_pool's own check. (A connection lost without a word, a network partition, passes
-both checks alike: its next statement waits on TCP's timeouts.)
+psycopg_pool's own check. A connection lost without a word (a failover that moves the
+address, a dropped network path: no FIN) passes both checks: TCP keepalives and
+`tcp_user_timeout` find it in seconds instead (KEEPALIVE_SETTINGS): a statement sent on it
+fails once its bytes stay unacknowledged for 5 s, an idle one once 3 probes 2 s apart go
+unanswered after 10 s of silence. The failed statement is an OperationalError, the API's 503;
+the scorer takes a new connection before its one-by-one retries (logic/scoring_batch.py).
 
 Connections get the settings of `healthscore.config` (connect timeout, TLS mode, statement
 timeout, prepared statements off behind RDS Proxy) unless DATABASE_URL carries its own.
@@ -32,6 +36,15 @@ from healthscore.config import ConfigError, Settings, get_settings
 DbConnection = psycopg.Connection[dict[str, Any]]
 
 _environment = threading.local()
+# libpq's TCP settings (a URL can set its own): detection of a dead peer in seconds, not TCP's
+# default 15 minutes of retransmissions or 2 hours before the first keepalive.
+KEEPALIVE_SETTINGS = {
+    "keepalives": 1,
+    "keepalives_idle": 10,  # seconds of silence before the first probe
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 5000,  # ms a sent byte may stay unacknowledged
+}
 
 
 def database_url(*, refresh_secret: bool = False) -> str:
@@ -50,6 +63,8 @@ def connection_info(url: str, settings: Settings) -> str:
     params = psycopg.conninfo.conninfo_to_dict(url)
     params.setdefault("connect_timeout", settings.db_connect_timeout)
     params.setdefault("sslmode", settings.db_sslmode)
+    for name, value in KEEPALIVE_SETTINGS.items():
+        params.setdefault(name, value)
     if settings.db_sslrootcert:
         params.setdefault("sslrootcert", settings.db_sslrootcert)
     # RDS Proxy refuses startup options ("RDS Proxy currently doesn't support command-line

@@ -82,15 +82,6 @@ RETURNING l.organization_id, l.effective_risk_level
 """  # noqa: S608 - column names are constants; every value is a parameter
 
 
-@dataclass(frozen=True)
-class Lapse:
-    """An override that had lapsed by the time its tenant was scored again, and what applies now."""
-
-    organization_id: UUID
-    override_risk_level: str
-    effective_risk_level: str
-
-
 REFRESH_OVERRIDE_SQL = f"""
 UPDATE tenant_latest_scores l
 SET override_id = v.override_id, override_risk_level = v.risk_level, override_expires_at = v.expires_at,

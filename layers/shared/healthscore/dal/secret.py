@@ -8,9 +8,10 @@ database refuses the cached password, and the cache expires after five minutes a
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities import parameters
+import psycopg
 from psycopg.conninfo import make_conninfo
 
+from healthscore.aws.clients import secrets_provider
 from healthscore.config import ConfigError
 
 SECRET_MAX_AGE_SECONDS = 300  # picks up a rotated password within five minutes
@@ -18,7 +19,14 @@ SECRET_MAX_AGE_SECONDS = 300  # picks up a rotated password within five minutes
 
 def database_url_from_secret(secret_arn: str, *, refresh: bool = False, host: str | None = None) -> str:
     """`host`, where given, replaces the secret's: RDS Proxy reads only the credentials of the secret."""
-    secret = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=refresh)
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        secret = secrets_provider().get(
+            secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=refresh
+        )
+    except GetParameterError as exc:  # Secrets Manager unreachable or refusing: no credentials, no database
+        raise psycopg.OperationalError(f"DB_SECRET_ARN: the secret could not be read ({exc})") from exc
     if not isinstance(secret, dict):
         raise ConfigError("DB_SECRET_ARN: the secret is not a JSON object")
     try:

@@ -7,10 +7,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
+from aws_lambda_powertools import Logger
+
 from healthscore.core.overrides import checked_expiry, checked_reason, is_active
-from healthscore.dal import latest_scores, overrides, scores
+from healthscore.dal import latest_scores, overrides, risk_event_outbox, scores
 from healthscore.dal.connection import DbConnection
-from healthscore.logic.risk_events import override_change_detail, publish_details
+from healthscore.logic.risk_events import override_change_detail, publish_outbox
+
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,8 @@ def set_override(
             expires_at=expires_at,
         )
         latest_scores.refresh_override(conn, organization_id, now)
-        score = scores.latest_score(conn, organization_id)
-    _announce(organization_id, score, replaced, row, bus_name)
+        _announce(conn, organization_id, replaced, row, bus_name)
+    _publish(conn, bus_name)
     return row
 
 
@@ -75,22 +80,36 @@ def clear_override(
             raise NoActiveOverrideError(f"Organization {organization_id} has no active override")
         overrides.clear_override(conn, active["override_id"], cleared_by, now)
         latest_scores.refresh_override(conn, organization_id, now)
-        score = scores.latest_score(conn, organization_id)
-    _announce(organization_id, score, active, None, bus_name)
+        _announce(conn, organization_id, active, None, bus_name)
+    _publish(conn, bus_name)
 
 
 def _announce(
+    conn: DbConnection,
     organization_id: UUID,
-    score: dict[str, Any] | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     bus_name: str | None,
 ) -> None:
-    """HealthRiskChanged (source "override") when the effective risk moved; a tenant without a score has none."""
-    if score is None or not bus_name:
+    """HealthRiskChanged (source "override") into the outbox, in the override's transaction, when the
+    effective risk moved; a tenant without a score has none."""
+    if not bus_name:
+        return
+    score = scores.latest_score(conn, organization_id)
+    if score is None:
         return
     previous = before["risk_level"] if before else score["risk_level"]
     current = after["risk_level"] if after else score["risk_level"]
     detail = override_change_detail(organization_id, previous, current, score, after)
     if detail is not None:
-        publish_details(bus_name, [detail])
+        risk_event_outbox.insert_event(conn, organization_id, detail)
+
+
+def _publish(conn: DbConnection, bus_name: str | None) -> None:
+    """After the commit: the outbox's events, this one and any left before (failures are logged, never raised)."""
+    if not bus_name:
+        return
+    try:
+        publish_outbox(conn, bus_name)
+    except psycopg.Error as exc:  # the override and its event are stored: the next batch or the sweep publishes
+        logger.warning("risk-change event not published now; the outbox keeps it", extra={"error": str(exc)})

@@ -1,8 +1,12 @@
-"""Use case: publish `HealthRiskChanged` events to EventBridge for scores whose risk changed."""
+"""Use case: `HealthRiskChanged` events, for scores whose risk changed and overrides that changed the effective
+risk: their detail (built here), and their publication from the outbox (dal/risk_event_outbox.py), where
+each was written with the change it announces.
+"""
 
 from __future__ import annotations
 
 import json
+from itertools import takewhile
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +14,8 @@ from aws_lambda_powertools import Logger
 
 from healthscore.aws.clients import events_client
 from healthscore.core.risk_change import contribution_deltas, is_risk_change
+from healthscore.dal import risk_event_outbox
+from healthscore.dal.connection import DbConnection
 from healthscore.logic.tenant_requests import TenantOutcome
 
 logger = Logger(child=True)
@@ -17,6 +23,7 @@ logger = Logger(child=True)
 EVENT_SOURCE = "healthscore"
 DETAIL_TYPE = "HealthRiskChanged"
 PUT_EVENTS_LIMIT = 10
+PUBLISH_LIMIT = 100  # events a scoring batch or a request publishes after its commit; the sweep loops
 
 
 def risk_change_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
@@ -68,43 +75,60 @@ def override_change_detail(
     }
 
 
-def lapse_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
-    """The event of an override whose lapse the scorer found, if the lapse changed the effective risk."""
-    lapse = outcome.lapse
-    if lapse is None:
-        return None
-    return override_change_detail(
-        lapse.organization_id, lapse.override_risk_level, lapse.effective_risk_level, outcome.row, None
-    )
+def publish_pending(conn: DbConnection, bus_name: str, limit: int = PUBLISH_LIMIT) -> int:
+    """Publish the outbox's unpublished events, oldest first, up to `limit`; return how many were published.
 
-
-def publish_risk_changes(bus_name: str, outcomes: list[TenantOutcome]) -> int:
-    """Put one event per risk change of the scores and per lapsed override; return how many were published."""
-    details = [
-        detail for outcome in outcomes for detail in (risk_change_detail(outcome), lapse_detail(outcome)) if detail
-    ]
-    return publish_details(bus_name, details)
-
-
-def publish_details(bus_name: str, details: list[dict[str, Any]]) -> int:
-    """Put one `HealthRiskChanged` event per detail; return how many were published.
-
-    What they announce is already stored: a failure to publish is logged, never raised.
+    One publisher at a time (another one busy: nothing to do, it or the next call publishes). Each
+    PutEvents' accepted entries are marked published in the same transaction; the first failure stops
+    the pass, so that a tenant's later events never overtake an earlier one: they wait for the next
+    batch or the sweep. A failure is logged, never raised: what the events announce is stored.
     """
     published = 0
-    for start in range(0, len(details), PUT_EVENTS_LIMIT):
-        chunk = details[start : start + PUT_EVENTS_LIMIT]
-        entries = [
-            {"Source": EVENT_SOURCE, "DetailType": DETAIL_TYPE, "Detail": json.dumps(d), "EventBusName": bus_name}
-            for d in chunk
-        ]
-        try:
-            response = events_client().put_events(Entries=entries)  # type: ignore[arg-type]
-        except Exception:
-            logger.exception("risk-change events not published", extra={"count": len(chunk)})
-            continue
-        failed = response.get("FailedEntryCount", 0)
-        if failed:
-            logger.error("some risk-change events not published", extra={"failed": failed})
-        published += len(chunk) - failed
+    with conn.transaction():
+        if not risk_event_outbox.try_lock_publisher(conn):
+            return 0
+        pending = risk_event_outbox.unpublished(conn, limit)
+        for start in range(0, len(pending), PUT_EVENTS_LIMIT):
+            chunk = pending[start : start + PUT_EVENTS_LIMIT]
+            entries = [
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": DETAIL_TYPE,
+                    "Detail": json.dumps({"eventId": str(event["event_id"]), **event["detail"]}),
+                    "EventBusName": bus_name,
+                }
+                for event in chunk
+            ]
+            try:
+                results = events_client().put_events(Entries=entries)["Entries"]  # type: ignore[arg-type]
+            except Exception:
+                logger.exception(
+                    "risk-change events not published; they stay in the outbox", extra={"count": len(chunk)}
+                )
+                break
+            accepted = list(takewhile(lambda result: "EventId" in result, results))
+            risk_event_outbox.mark_published(conn, [event["position"] for event in chunk[: len(accepted)]])
+            published += len(accepted)
+            if len(accepted) < len(chunk):
+                logger.error(
+                    "some risk-change events not published; they stay in the outbox",
+                    extra={"failed": len(chunk) - len(accepted)},
+                )
+                break
     return published
+
+
+def publish_outbox(conn: DbConnection, bus_name: str, rounds: int = 1) -> tuple[int, risk_event_outbox.Backlog]:
+    """Publish what the outbox holds (up to `rounds` x PUBLISH_LIMIT events); return how many were
+    published and what is left. One round trip when nothing waits, as after most batches."""
+    left = risk_event_outbox.backlog(conn)
+    published = 0
+    for _ in range(rounds):
+        if not left.unpublished:
+            break
+        done = publish_pending(conn, bus_name)
+        published += done
+        left = risk_event_outbox.backlog(conn)
+        if not done:
+            break
+    return published, left

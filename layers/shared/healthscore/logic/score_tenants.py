@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
-from uuid import UUID
 
 from healthscore.core import input_sources, scoring
 from healthscore.core.profile_matching import ProfileSet, TenantFacts
 from healthscore.dal import score_writes, scores, usage
 from healthscore.dal.connection import DbConnection
-from healthscore.dal.latest_scores import Lapse
 from healthscore.dal.usage import TenantUsage
 from healthscore.logic import clock
+from healthscore.logic.risk_events import risk_change_detail
 from healthscore.logic.tenant_requests import (
     TenantOutcome,
     TenantRequest,
@@ -24,15 +22,23 @@ from healthscore.logic.tenant_requests import (
 )
 
 
-def score_tenants(conn: DbConnection, requests: list[TenantRequest], profiles: ProfileSet) -> list[TenantOutcome]:
-    """Score every requested tenant by its profile; skip unknown, non-active and user-less ones."""
+def score_tenants(
+    conn: DbConnection, requests: list[TenantRequest], profiles: ProfileSet, *, announce: bool = False
+) -> list[TenantOutcome]:
+    """Score every requested tenant by its profile; skip unknown, non-active and user-less ones.
+
+    `announce`: put the HealthRiskChanged events of the risk changes (and of the lapsed overrides found)
+    in the outbox, in the write's own statement (logic/risk_events.py publishes them after).
+    """
     return [
-        outcome for as_of, group in by_as_of(requests).items() for outcome in _score_group(conn, as_of, group, profiles)
+        outcome
+        for as_of, group in by_as_of(requests).items()
+        for outcome in _score_group(conn, as_of, group, profiles, announce)
     ]
 
 
 def _score_group(
-    conn: DbConnection, as_of: datetime, group: list[TenantRequest], profiles: ProfileSet
+    conn: DbConnection, as_of: datetime, group: list[TenantRequest], profiles: ProfileSet, announce: bool
 ) -> list[TenantOutcome]:
     reads = scores.scoring_read(conn, list({request.organization_id for request in group}), as_of)
     results: list[TenantOutcome] = []
@@ -51,16 +57,9 @@ def _score_group(
     # A duplicate message in one batch is scored once: the last row of a tenant wins.
     unique_rows = {r.organization_id: r.row for r in results if r.row is not None}
     outcomes = [(r.run_id, r.organization_id, r.outcome, r.reason) for r in results]
-    lapses = {
-        lapse.organization_id: lapse for lapse in score_writes.write_scores(conn, list(unique_rows.values()), outcomes)
-    }
-    return [_with_lapse(outcome, lapses) for outcome in results]
-
-
-def _with_lapse(outcome: TenantOutcome, lapses: dict[UUID, Lapse]) -> TenantOutcome:
-    """The outcome that announces its tenant's lapsed override (once, if the batch scored it twice)."""
-    lapse = lapses.pop(outcome.organization_id, None) if outcome.row is not None else None
-    return replace(outcome, lapse=lapse) if lapse else outcome
+    events = [(r.organization_id, detail) for r in results if announce and (detail := risk_change_detail(r))]
+    score_writes.write_scores(conn, list(unique_rows.values()), outcomes, events, announce_lapses=announce)
+    return results
 
 
 def skip_reason(tenant: TenantUsage | None) -> str | None:

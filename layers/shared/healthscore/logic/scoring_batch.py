@@ -6,6 +6,11 @@ set-based, per message type; if a group fails, its tenants are retried one by on
 that only the failing record is reported back to SQS (`batchItemFailures`), as long as
 the invocation has time left for another retry: a timed-out invocation would return its
 whole batch, so the records it cannot retry in time are failed (and redelivered) instead.
+
+With the database unreachable, the batch's records go back to the queue with a visibility timeout
+that grows with their receive count (1, 2, 4, 8, then 15 minutes: `backoff_seconds`), so a long
+outage spends a receive every 15 minutes, not every 6: with the template's maxReceiveCount of 15
+an outage of up to 2 h 45 min dead-letters nothing (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pydantic import ValidationError
 from healthscore.dal.connection import DbConnection, get_connection
 from healthscore.logic.active_profiles import ProfileCache
 from healthscore.logic.record_metrics import record_metrics
-from healthscore.logic.risk_events import publish_risk_changes
+from healthscore.logic.risk_events import publish_outbox
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest, record_outcomes
 from healthscore.models.messages import MessageType, ScoringMessage
@@ -34,6 +39,9 @@ POISON_REASON_ATTRIBUTE = "PoisonReason"
 SOURCE_MESSAGE_ID_ATTRIBUTE = "SourceMessageId"
 REASON_LIMIT = 1000  # characters of a validation error kept as the reason
 RETRY_MARGIN_MS = 1000  # left after the last one-by-one retry, to answer the batch
+FIRST_BACKOFF_SECONDS = 60  # a record's visibility after its first receive finds the database down
+MAX_BACKOFF_SECONDS = 900
+SQS_BATCH_LIMIT = 10  # entries of ChangeMessageVisibilityBatch
 
 
 class PoisonMessageError(ValueError):
@@ -51,7 +59,8 @@ class BatchReport:
     failures: dict[str, str] = field(default_factory=dict)  # message id -> reason
     counts: Counter[str] = field(default_factory=Counter)  # scored/recorded/skipped/failed/poison
     risk_levels: Counter[str] = field(default_factory=Counter)  # of the scores written
-    risk_events: int = 0
+    risk_events: int = 0  # published by this invocation (its own, and any an earlier one left)
+    events_unpublished: int = 0  # left in the outbox after it
     duration_ms: float = 0.0
 
     def raise_if_failed(self, record: SQSRecord) -> None:
@@ -65,6 +74,7 @@ class BatchSettings:
     profiles: ProfileCache  # the execution environment's
     dead_letter_queue_url: str
     risk_event_bus_name: str | None
+    scoring_queue_url: str | None = None  # where the records come from: their visibility backs off
 
 
 def parse_message(body: str) -> ScoringMessage:
@@ -116,7 +126,11 @@ def _work_batch(
         conn = get_connection()
     except psycopg.OperationalError as exc:
         logger.error("database unavailable; the batch's records return to the queue", extra={"error": str(exc)})
-        _fail_all(valid["calculate-score"] + valid["record-metrics"], f"database unavailable: {exc}", report)
+        returned = valid["calculate-score"] + valid["record-metrics"]
+        _fail_all(returned, f"database unavailable: {exc}", report)
+        if settings.scoring_queue_url:
+            ids = {message_id for message_id, _ in returned}
+            _back_off([r for r in records if r.message_id in ids], settings.scoring_queue_url)
         return report
     scored: list[TenantOutcome] = []
     if valid["calculate-score"]:
@@ -127,13 +141,53 @@ def _work_batch(
             _fail_all(valid["calculate-score"], f"scoring profiles unavailable: {exc}", report)
         else:
             scored = _work_group(
-                conn, valid["calculate-score"], lambda rs: score_tenants(conn, rs, profiles), report, remaining_ms
+                conn,
+                valid["calculate-score"],
+                lambda c, rs: score_tenants(c, rs, profiles, announce=bool(settings.risk_event_bus_name)),
+                report,
+                remaining_ms,
             )
-    _work_group(conn, valid["record-metrics"], lambda rs: record_metrics(conn, rs), report, remaining_ms)
+    _work_group(conn, valid["record-metrics"], record_metrics, report, remaining_ms)
     report.risk_levels.update(outcome.row["risk_level"] for outcome in scored if outcome.row is not None)
-    if settings.risk_event_bus_name and scored:
-        report.risk_events = publish_risk_changes(settings.risk_event_bus_name, scored)
+    if settings.risk_event_bus_name:
+        _publish_risk_events(settings.risk_event_bus_name, report)
     return report
+
+
+def _publish_risk_events(bus_name: str, report: BatchReport) -> None:
+    """After the batch's commit, the outbox's events: this batch's, and any an earlier one left unpublished."""
+    try:
+        report.risk_events, left = publish_outbox(get_connection(), bus_name)
+    except psycopg.Error as exc:  # the scores and their events are stored: a later batch or the sweep publishes
+        logger.warning("risk-change events not published now; the outbox keeps them", extra={"error": str(exc)})
+        return
+    report.events_unpublished = left.unpublished
+
+
+def backoff_seconds(receive_count: int) -> int:
+    """The visibility timeout of a record received `receive_count` times while the database is down."""
+    return min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** max(0, min(receive_count - 1, 10)))
+
+
+def _back_off(records: list[SQSRecord], queue_url: str) -> None:
+    """Keep the records out of sight for their backoff (best effort: else the queue's own timeout applies)."""
+    from healthscore.aws.clients import sqs_client  # boto3 only when the database is down
+
+    for start in range(0, len(records), SQS_BATCH_LIMIT):
+        entries = [
+            {
+                "Id": str(index),
+                "ReceiptHandle": record.receipt_handle,
+                "VisibilityTimeout": backoff_seconds(int(record.attributes.approximate_receive_count or 1)),
+            }
+            for index, record in enumerate(records[start : start + SQS_BATCH_LIMIT])
+        ]
+        try:
+            sqs_client().change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)  # type: ignore[arg-type]
+        except Exception:
+            logger.exception(
+                "visibility not backed off; the queue's own timeout applies", extra={"records": len(entries)}
+            )
 
 
 def _fail_all(items: list[tuple[str, ScoringMessage]], reason: str, report: BatchReport) -> None:
@@ -155,7 +209,7 @@ def _divert_poison(record: SQSRecord, reason: str, settings: BatchSettings, repo
 def _work_group(
     conn: DbConnection,
     items: list[tuple[str, ScoringMessage]],
-    work: Callable[[list[TenantRequest]], list[TenantOutcome]],
+    work: Callable[[DbConnection, list[TenantRequest]], list[TenantOutcome]],
     report: BatchReport,
     remaining_ms: Callable[[], int] | None,
 ) -> list[TenantOutcome]:
@@ -164,20 +218,30 @@ def _work_group(
         return []
     started = time.perf_counter()
     try:
-        outcomes = work([_request(message) for _, message in items])
-    except Exception:
+        outcomes = work(conn, [_request(message) for _, message in items])
+    except Exception as exc:
         # One tenant alone may take as long as the failed attempt did (e.g. a statement timeout).
         retry_ms = (time.perf_counter() - started) * 1000 + RETRY_MARGIN_MS
         logger.exception("set-based work failed; retrying its tenants one by one", extra={"records": len(items)})
         outcomes = []
         for message_id, message in items:
+            if isinstance(exc, psycopg.OperationalError):
+                # The connection may have died under the attempt (a failover, a dropped path found by
+                # tcp_user_timeout): each retry gets the environment's live one, replaced if dead.
+                try:
+                    conn = get_connection()
+                except psycopg.OperationalError as down:
+                    exc = down
+                    _fail(conn, message_id, message, down, report)
+                    continue
             if remaining_ms is not None and remaining_ms() < retry_ms:
                 _fail(conn, message_id, message, TimeoutError("not retried alone: too little time left"), report)
                 continue
             try:
-                outcomes.extend(work([_request(message)]))
-            except Exception as exc:
-                _fail(conn, message_id, message, exc, report)
+                outcomes.extend(work(conn, [_request(message)]))
+            except Exception as failed:
+                exc = failed
+                _fail(conn, message_id, message, failed, report)
     for outcome in outcomes:
         report.counts[outcome.outcome] += 1
         if outcome.outcome == "skipped":

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from healthscore.dal import runs
 from healthscore.dal.connection import DbConnection
-from healthscore.dal.latest_scores import Lapse
 from healthscore.dal.usage import TenantUsage
 
 Outcome = Literal["scored", "recorded", "skipped", "failed"]
@@ -35,7 +34,6 @@ class TenantOutcome:
     row: dict[str, Any] | None = None
     previous: dict[str, Any] | None = None  # the earlier day's score, None for a first score
     replaced_risk: str | None = None  # the same day's risk this score replaced, if any
-    lapse: Lapse | None = None  # an override found lapsed when this score was written
 
     @property
     def previous_risk(self) -> str | None:
