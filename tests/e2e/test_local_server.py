@@ -93,7 +93,7 @@ def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
     )
     assert preflight.status == 204
     assert preflight.getheader("access-control-allow-origin") == portal
-    assert preflight.getheader("access-control-allow-methods") == "GET,POST,OPTIONS"
+    assert preflight.getheader("access-control-allow-methods") == "GET,POST,PUT,DELETE,OPTIONS"
     assert preflight.getheader("access-control-allow-headers") == "authorization,content-type"
     assert preflight.getheader("access-control-max-age") == "600"
     stranger = raw(
@@ -108,6 +108,7 @@ def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
         timeout=10,
     )
     assert (answer.status, answer.headers["access-control-allow-origin"]) == (200, portal)
+    assert answer.headers["access-control-expose-headers"] == "retry-after"
     assert raw(server, "GET", "/scores", {"Origin": portal}).getheader("access-control-allow-origin") == portal
     assert (
         raw(server, "GET", "/scores", {"Origin": "https://evil.example"}).getheader("access-control-allow-origin")

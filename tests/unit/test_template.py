@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from pydantic import ValidationError
 
+from healthscore.api.resolver import app
 from healthscore.config import Settings
 from healthscore.models.messages import FanoutRequest, ScoringMessage
 from healthscore_dev.local import template_settings
@@ -352,6 +353,18 @@ def test_the_jwt_authorizer_is_a_cached_lambda_request_authorizer_with_simple_re
     assert properties["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
 
 
+def test_cors_allows_every_method_a_route_uses_and_exposes_retry_after() -> None:
+    # The portal calls from its own origin: a method missing here makes the browser refuse that route's preflight.
+    cors = resources()["HealthApi"]["Properties"]["CorsConfiguration"]
+    served = {method for method, _, _ in template_routes()} | {
+        method for route in (*app._static_routes, *app._dynamic_routes) for method in route.method.split("|")
+    }
+    assert served <= set(cors["AllowMethods"]), f"missing from AllowMethods: {served - set(cors['AllowMethods'])}"
+    assert "OPTIONS" in cors["AllowMethods"]
+    assert {"Authorization", "Content-Type"} <= set(cors["AllowHeaders"])
+    assert cors["ExposeHeaders"] == ["Retry-After"]
+
+
 # ------------------------------------------------------------------ migrations, alarms, dashboard, outputs
 
 
@@ -476,7 +489,10 @@ def test_the_api_events_are_payload_2_requests_for_template_routes(name: str, au
     assert event.rawPath == f"/{event.requestContext.stage}{concrete}"  # a named stage prefixes the path
     authorizer = raw["requestContext"]["authorizer"]
     if auth == IAM_AUTH:
-        assert authorizer["iam"]["userArn"].startswith("arn:aws:iam::")
+        # API Gateway reports a caller signing with a role's credentials as the assumed role's session.
+        iam = authorizer["iam"]
+        assert re.fullmatch(r"arn:aws:sts::[0-9]{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+", iam["userArn"])
+        assert iam["callerId"].endswith(":" + iam["userArn"].rsplit("/", 1)[1])
     else:
         assert set(authorizer["lambda"]) == {"sub", "roles"}
 
