@@ -208,7 +208,9 @@ def test_an_unknown_role_in_the_iam_role_map_fails_naming_it(monkeypatch: pytest
     assert "PLATFORM_ADMIN" in str(error)  # says what is allowed
 
 
-@pytest.mark.parametrize("value", ["not json", '{"arn:aws:sts::123456789012:assumed-role/x": "PLATFORM_ADMIN"}', '["PLATFORM_ADMIN"]'])
+@pytest.mark.parametrize(
+    "value", ["not json", '{"arn:aws:sts::123456789012:assumed-role/x": "PLATFORM_ADMIN"}', '["PLATFORM_ADMIN"]']
+)
 def test_a_malformed_iam_role_map_fails_naming_it(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     assert "IAM_ROLE_MAP" in str(config_error(monkeypatch, IAM_ROLE_MAP=value))
 
