@@ -50,11 +50,11 @@ def call_or_none(url: str) -> tuple[int, Any] | None:
 
 
 @contextmanager
-def local_serve(environment: dict[str, str], log_path: Path) -> Iterator[str]:
+def local_serve(environment: dict[str, str], log_path: Path, *options: str) -> Iterator[str]:
     """The base URL (with the JWT prefix) of a running `healthscore local serve`; Ctrl-C stops it after."""
     port = free_port()
     with log_path.open("w") as log:
-        process = healthscore("local", "serve", "--port", str(port), env=environment, stdout=log, stderr=log)
+        process = healthscore("local", "serve", "--port", str(port), *options, env=environment, stdout=log, stderr=log)
         base_url = f"http://127.0.0.1:{port}{PREFIX}"
         try:
             deadline = time.monotonic() + STARTUP_SECONDS

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 
-from healthscore.api.routes import JWT_PREFIX
+from botocore.credentials import EnvProvider, ReadOnlyCredentials
+
+from healthscore.api.routes import IAM_PREFIX, JWT_PREFIX
 from healthscore.aws.clients import reset_clients
 from healthscore.config import get_settings
 from healthscore.dal.connection import connect
@@ -25,7 +28,8 @@ from healthscore_dev.local.http_server import (
     start_server,
     template_api_routes,
 )
-from healthscore_dev.local.lambda_context import use_local_powertools
+from healthscore_dev.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, use_local_powertools
+from healthscore_dev.local.sigv4 import IamCaller, SigV4Verifier
 from healthscore_dev.local.sqs_server import start_local_sqs
 from healthscore_dev.local.template_settings import load_template, queue_settings
 
@@ -34,6 +38,8 @@ STOP_WAIT_SECONDS = 30  # how long stopping waits for a scorer batch or a fan-ou
 # The template's PortalOrigin locally (samconfig's local profile): a dev server of the portal.
 DEFAULT_PORTAL_ORIGIN = "http://localhost:5173"
 FANOUT_FUNCTION = "FanoutFunction"  # the template's logical id stands in for the deployed name
+DEFAULT_IAM_ROLE = "healthscore-local-caller"
+DEFAULT_IAM_SESSION = "local"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -72,13 +78,27 @@ def _register_serve(local_commands: argparse._SubParsersAction) -> None:
         description="Serves the template's JWT routes on 127.0.0.1: each request becomes an API Gateway v2 event, "
         "runs the real authorizer (trusting the local development key of `healthscore local token`) and then the "
         "api handler, on the embedded PostgreSQL (unless DATABASE_URL is set) and a local SQS endpoint whose "
-        "scoring queue the scorer consumes. AWS_IAM routes are not served (SigV4 is not emulated).",
+        "scoring queue the scorer consumes. The AWS_IAM routes (/iam/...) verify SigV4 signatures made with the "
+        "AWS credentials in this command's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; "
+        "local/local without them) and present the caller as API Gateway does: "
+        "arn:aws:sts::000000000000:assumed-role/ROLE/SESSION.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument(
         "--portal-origin",
         default=DEFAULT_PORTAL_ORIGIN,
         help=f"the template's PortalOrigin: the origin CORS allows (default {DEFAULT_PORTAL_ORIGIN})",
+    )
+    parser.add_argument(
+        "--iam-role",
+        default=os.environ.get("HEALTHSCORE_LOCAL_IAM_ROLE", DEFAULT_IAM_ROLE),
+        help="the role a SigV4 caller is presented as (default $HEALTHSCORE_LOCAL_IAM_ROLE, else "
+        f"{DEFAULT_IAM_ROLE}); IAM_ROLE_MAP gives it its roles (unset: PLATFORM_ADMIN for this role)",
+    )
+    parser.add_argument(
+        "--iam-session",
+        default=os.environ.get("HEALTHSCORE_LOCAL_IAM_SESSION", DEFAULT_IAM_SESSION),
+        help=f"the session name of that role (default $HEALTHSCORE_LOCAL_IAM_SESSION, else {DEFAULT_IAM_SESSION})",
     )
     parser.set_defaults(handler=run_serve)
 
@@ -106,6 +126,7 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
     with connect(use_local_database()) as conn:
         migrate(conn)
     template = load_template()
+    iam = iam_verifier(IamCaller(LOCAL_ACCOUNT, args.iam_role, args.iam_session))  # before SQS replaces the keys
     queues = start_local_sqs(queue_settings(template))
     stoppers.append(queues.stop)
     # POST /calculate-all invokes the fan-out with boto3, as in AWS; a local Lambda endpoint receives it.
@@ -122,6 +143,7 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
         template_api_routes(template, parameters={"PortalOrigin": args.portal_origin}),
         api=LocalFunction("ApiFunction", load_handler("api").lambda_handler),
         authorizer=LocalFunction("AuthorizerFunction", load_handler("authorizer").lambda_handler),
+        iam=iam,
     )
     try:
         server = start_server(args.port, gateway.handle, log_requests=True)
@@ -142,19 +164,40 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
         polling.join(STOP_WAIT_SECONDS)
 
     stoppers.append(stop_scorer)
-    _print_usage(server.endpoint_url + JWT_PREFIX, queues.endpoint_url)
+    _print_usage(server.endpoint_url, queues.endpoint_url, iam)
     stop.wait()
     return 0
 
 
-def _print_usage(base_url: str, sqs_endpoint: str) -> None:
+def iam_verifier(caller: IamCaller) -> SigV4Verifier:
+    """The SigV4 check of the /iam/... routes: the environment's key pair (local/local without one) and region.
+
+    With IAM_ROLE_MAP unset, the caller's role (any session) gets PLATFORM_ADMIN, so that a signed call works
+    out of the box; a set IAM_ROLE_MAP is used as it is, as in AWS.
+    """
+    credentials = EnvProvider().load()
+    frozen = credentials.get_frozen_credentials() if credentials else ReadOnlyCredentials("local", "local", None)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION
+    if not os.environ.get("IAM_ROLE_MAP"):
+        os.environ["IAM_ROLE_MAP"] = json.dumps({caller.arn.rsplit("/", 1)[0]: ["PLATFORM_ADMIN"]})
+    return SigV4Verifier(frozen, region, caller)
+
+
+def _print_usage(endpoint: str, sqs_endpoint: str, iam: SigV4Verifier) -> None:
+    base_url = endpoint + JWT_PREFIX
+    local_keys = iam.credentials.access_key == "local"
+    keys = "the local key pair local/local" if local_keys else "the AWS credentials of this environment"
+    signing = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local " if local_keys else ""
     print(
         f"""healthscore API on {base_url}
   TOKEN=$(healthscore local token --role CLIENT_SUCCESS)   # or --role PLATFORM_ADMIN for POST /calculate-all
   curl -H "Authorization: Bearer $TOKEN" '{base_url}/scores?limit=5'
 OpenAPI: {base_url}/openapi.json, Swagger UI: {base_url}/swagger (both need the token, as in AWS)
 The scorer consumes the local scoring queue (SQS endpoint {sqs_endpoint}); POST /calculate-all reaches the fan-out
-through a local Lambda endpoint. Not served: the AWS_IAM routes (/iam/...), since SigV4 signing is not emulated.
+through a local Lambda endpoint.
+Machine callers: {endpoint}{IAM_PREFIX}, signed with SigV4 (service execute-api, region {iam.region}) by {keys};
+the caller is {iam.caller.arn}, its roles from IAM_ROLE_MAP={os.environ["IAM_ROLE_MAP"]}
+  {signing}healthscore api call --sigv4 GET '{endpoint}{IAM_PREFIX}/scores?limit=5'
 Ctrl-C (or SIGTERM) stops it all.""",
         flush=True,
     )

@@ -5,8 +5,9 @@ there is missing here too. For a JWT route the real authorizer handler runs firs
 REQUEST authorizer event, and API Gateway's answers are mimicked: 401 {"message":
 "Unauthorized"} when the identity source (the Authorization header) is absent, without
 calling the authorizer; 403 {"message": "Forbidden"} when it answers isAuthorized false;
-500 {"message": "Internal Server Error"} when a handler fails. AWS_IAM routes are not
-served: SigV4 is not emulated. Authorizer caching is not emulated either.
+500 {"message": "Internal Server Error"} when a handler fails. An AWS_IAM route verifies the
+request's SigV4 signature (`sigv4`) and passes the caller as `requestContext.authorizer.iam`.
+Authorizer caching is not emulated.
 
 The template's CORS configuration is applied as API Gateway applies it (see `cors`). A
 path that exists with another method answers 405 with `Allow`, an unknown path 404, and
@@ -39,6 +40,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from healthscore_dev.local.cors import CorsSettings, template_cors
 from healthscore_dev.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
+from healthscore_dev.local.sigv4 import SignatureRefusedError, SigV4Verifier
 
 logger = logging.getLogger(__name__)
 
@@ -230,10 +232,13 @@ class LocalFunction:
 class LocalApiGateway:
     """What API Gateway does with one request: route, authorize, integrate."""
 
-    def __init__(self, routes: ApiRoutes, api: LocalFunction, authorizer: LocalFunction) -> None:
+    def __init__(
+        self, routes: ApiRoutes, api: LocalFunction, authorizer: LocalFunction, iam: SigV4Verifier | None = None
+    ) -> None:
         self.routes = routes
         self.api = api
         self.authorizer = authorizer
+        self.iam = iam
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         cors, origin = self.routes.cors, request.header("origin")
@@ -262,12 +267,17 @@ class LocalApiGateway:
         return HttpResponse.message(HTTPStatus.NOT_FOUND, "Not Found")
 
     def _serve(self, request: HttpRequest, route: LocalRoute, path_parameters: dict[str, str]) -> HttpResponse:
-        if route.authorizer == IAM:
-            return HttpResponse.message(
-                HTTPStatus.FORBIDDEN, "AWS_IAM routes are not served locally (SigV4 signing is not emulated)"
-            )
         event = request_event(request, route, path_parameters)
-        if route.authorizer != NO_AUTH:
+        if route.authorizer == IAM:
+            if self.iam is None:
+                return HttpResponse.message(HTTPStatus.FORBIDDEN, "Forbidden")
+            url = f"http://{request.header('host') or '127.0.0.1'}{request.target}"
+            try:
+                identity = self.iam.verify(request.method, url, request.headers, request.body)
+            except SignatureRefusedError as refused:
+                return HttpResponse.message(HTTPStatus.FORBIDDEN, str(refused))
+            event["requestContext"]["authorizer"] = {"iam": identity}
+        elif route.authorizer != NO_AUTH:
             identity_source = [event["headers"].get(name) for name in self.routes.identity_headers[route.authorizer]]
             if not all(identity_source):
                 return HttpResponse.message(HTTPStatus.UNAUTHORIZED, "Unauthorized")
