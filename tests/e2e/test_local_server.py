@@ -156,14 +156,32 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_sigterm_stops_the_moto_server_and_the_embedded_database(tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_or_sigint_to_its_pid_stops_the_moto_server_and_the_embedded_database(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     # No DATABASE_URL: `local serve` starts its own embedded PostgreSQL under HEALTHSCORE_LOCAL_DIR.
+    # Started with SIGINT ignored, as a shell script's background job is (`healthscore local serve &`): a process
+    # manager or an IDE's stop button then sends SIGINT to its pid alone, not to a terminal's process group.
     environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     environment["HEALTHSCORE_LOCAL_DIR"] = str(tmp_path)
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        process = healthscore("local", "serve", "--port", str(port), env=environment, stdout=log, stderr=log)
+        process = healthscore(
+            "local",
+            "serve",
+            "--port",
+            str(port),
+            env=environment,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_ignore_sigint,
+        )
         try:
             deadline = time.monotonic() + STARTUP_SECONDS * 2  # initdb first
             while call_or_none(f"http://127.0.0.1:{port}{PREFIX}/scores") is None:
@@ -179,7 +197,7 @@ def test_sigterm_stops_the_moto_server_and_the_embedded_database(tmp_path: Path)
             assert children
             assert not _gone(postmaster)
 
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(stop_signal)
             assert process.wait(timeout=60) == 0
         finally:
             if process.poll() is None:

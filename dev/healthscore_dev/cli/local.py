@@ -108,8 +108,11 @@ def run_serve(args: argparse.Namespace) -> int:
     use_local_powertools()
     os.environ.update(local_auth_environment())  # before the authorizer loads: it trusts the development key
     # SIGTERM (kill, a supervisor, a test) unwinds like Ctrl-C: without this, Python dies at once and
-    # leaves the moto server and the embedded PostgreSQL running.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # leaves the moto server and the embedded PostgreSQL running. SIGINT too, explicitly: a process started
+    # in the background of a shell script inherits SIGINT ignored, and Python then keeps it ignored, so an
+    # IDE's stop button or a process manager (SIGINT to this pid alone) would leave everything running.
+    for name in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(name, signal.default_int_handler)
     stoppers: list[Callable[[], None]] = [stop_embedded_servers]
     try:
         return _serve(args, stoppers)
@@ -198,6 +201,6 @@ through a local Lambda endpoint.
 Machine callers: {endpoint}{IAM_PREFIX}, signed with SigV4 (service execute-api, region {iam.region}) by {keys};
 the caller is {iam.caller.arn}, its roles from IAM_ROLE_MAP={os.environ["IAM_ROLE_MAP"]}
   {signing}healthscore api call --sigv4 GET '{endpoint}{IAM_PREFIX}/scores?limit=5'
-Ctrl-C (or SIGTERM) stops it all.""",
+Ctrl-C, or SIGINT or SIGTERM to its pid, stops it all.""",
         flush=True,
     )
