@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -54,7 +55,18 @@ def local_serve(environment: dict[str, str], log_path: Path, *options: str) -> I
     """The base URL (with the JWT prefix) of a running `healthscore local serve`; Ctrl-C stops it after."""
     port = free_port()
     with log_path.open("w") as log:
-        process = healthscore("local", "serve", "--port", str(port), *options, env=environment, stdout=log, stderr=log)
+        process = healthscore(
+            "local",
+            "serve",
+            "--port",
+            str(port),
+            "--portal-port",
+            str(free_port()),
+            *options,
+            env=environment,
+            stdout=log,
+            stderr=log,
+        )
         base_url = f"http://127.0.0.1:{port}{PREFIX}"
         try:
             deadline = time.monotonic() + STARTUP_SECONDS
@@ -70,6 +82,13 @@ def local_serve(environment: dict[str, str], log_path: Path, *options: str) -> I
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def portal_origin(log_path: Path) -> str:
+    """The origin of the portal a running `local serve` printed (its CORS origin unless --portal-origin)."""
+    found = re.search(r"^Portal: (http://127\.0\.0\.1:[0-9]+)/", log_path.read_text(), re.MULTILINE)
+    assert found, log_path.read_text()
+    return found[1]
 
 
 def mint(role: str, environment: dict[str, str]) -> str:

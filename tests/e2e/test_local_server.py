@@ -20,7 +20,17 @@ from uuid import UUID
 import psutil
 import pytest
 from factories import add_org, add_users
-from local_serve import PREFIX, STARTUP_SECONDS, call, call_or_none, healthscore, local_serve, mint, serve_environment
+from local_serve import (
+    PREFIX,
+    STARTUP_SECONDS,
+    call,
+    call_or_none,
+    healthscore,
+    local_serve,
+    mint,
+    portal_origin,
+    serve_environment,
+)
 
 from healthscore.dal.connection import DbConnection
 from healthscore_dev.local.sqs_server import free_port
@@ -79,10 +89,10 @@ def raw(base_url: str, method: str, path: str, headers: dict[str, str] | None = 
 
 
 def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
-    tenant: UUID, environment: dict[str, str], server: str
+    tenant: UUID, environment: dict[str, str], server: str, tmp_path: Path
 ) -> None:
     token = mint("CLIENT_SUCCESS", environment)
-    portal = "http://localhost:5173"  # the default --portal-origin
+    portal = portal_origin(tmp_path / "serve.log")  # the served portal's origin, without --portal-origin
 
     # A CORS preflight is answered before routing and authorization, with the template's configuration.
     preflight = raw(
@@ -177,6 +187,8 @@ def test_sigterm_or_sigint_to_its_pid_stops_the_moto_server_and_the_embedded_dat
             "serve",
             "--port",
             str(port),
+            "--portal-port",
+            str(free_port()),
             env=environment,
             stdout=log,
             stderr=log,

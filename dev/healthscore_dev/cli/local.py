@@ -29,14 +29,14 @@ from healthscore_dev.local.http_server import (
     template_api_routes,
 )
 from healthscore_dev.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, use_local_powertools
+from healthscore_dev.local.portal_server import start_portal
 from healthscore_dev.local.sigv4 import IamCaller, SigV4Verifier
 from healthscore_dev.local.sqs_server import start_local_sqs
 from healthscore_dev.local.template_settings import load_template, queue_settings
 
 DEFAULT_PORT = 3000
+DEFAULT_PORTAL_PORT = 3001
 STOP_WAIT_SECONDS = 30  # how long stopping waits for a scorer batch or a fan-out under way
-# The template's PortalOrigin locally (samconfig's local profile): a dev server of the portal.
-DEFAULT_PORTAL_ORIGIN = "http://localhost:5173"
 FANOUT_FUNCTION = "FanoutFunction"  # the template's logical id stands in for the deployed name
 DEFAULT_IAM_ROLE = "healthscore-local-caller"
 DEFAULT_IAM_SESSION = "local"
@@ -85,9 +85,15 @@ def _register_serve(local_commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument(
+        "--portal-port",
+        type=int,
+        default=DEFAULT_PORTAL_PORT,
+        help=f"port on 127.0.0.1 of the reference portal (portal/), another origin (default {DEFAULT_PORTAL_PORT})",
+    )
+    parser.add_argument(
         "--portal-origin",
-        default=DEFAULT_PORTAL_ORIGIN,
-        help=f"the template's PortalOrigin: the origin CORS allows (default {DEFAULT_PORTAL_ORIGIN})",
+        help="the template's PortalOrigin: the origin CORS allows (default: the served portal's, "
+        "http://127.0.0.1:PORTAL_PORT); give another to call from a portal served elsewhere",
     )
     parser.add_argument(
         "--iam-role",
@@ -142,8 +148,16 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
     os.environ["FANOUT_FUNCTION_NAME"] = FANOUT_FUNCTION
     get_settings.cache_clear()
     reset_clients()
+    try:
+        portal = start_portal(args.portal_port)
+    except OSError as exc:
+        print(
+            f"healthscore local serve: cannot listen on 127.0.0.1:{args.portal_port}: {exc.strerror}", file=sys.stderr
+        )
+        return 1
+    stoppers.append(portal.stop)
     gateway = LocalApiGateway(
-        template_api_routes(template, parameters={"PortalOrigin": args.portal_origin}),
+        template_api_routes(template, parameters={"PortalOrigin": args.portal_origin or portal.origin}),
         api=LocalFunction("ApiFunction", load_handler("api").lambda_handler),
         authorizer=LocalFunction("AuthorizerFunction", load_handler("authorizer").lambda_handler),
         iam=iam,
@@ -151,8 +165,7 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
     try:
         server = start_server(args.port, gateway.handle, log_requests=True)
     except OSError as exc:
-        print(f"healthscore local serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+        return _cannot_listen(args.port, exc)
     stoppers.append(lambda: invoke_api.join(STOP_WAIT_SECONDS))  # a fan-out under way finishes enqueuing
     stoppers.append(server.stop)
     stop = threading.Event()
@@ -167,9 +180,14 @@ def _serve(args: argparse.Namespace, stoppers: list[Callable[[], None]]) -> int:
         polling.join(STOP_WAIT_SECONDS)
 
     stoppers.append(stop_scorer)
-    _print_usage(server.endpoint_url, queues.endpoint_url, iam)
+    _print_usage(server.endpoint_url, queues.endpoint_url, iam, portal.origin)
     stop.wait()
     return 0
+
+
+def _cannot_listen(port: int, exc: OSError) -> int:
+    print(f"healthscore local serve: cannot listen on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
+    return 1
 
 
 def iam_verifier(caller: IamCaller) -> SigV4Verifier:
@@ -186,7 +204,7 @@ def iam_verifier(caller: IamCaller) -> SigV4Verifier:
     return SigV4Verifier(frozen, region, caller)
 
 
-def _print_usage(endpoint: str, sqs_endpoint: str, iam: SigV4Verifier) -> None:
+def _print_usage(endpoint: str, sqs_endpoint: str, iam: SigV4Verifier, portal: str) -> None:
     base_url = endpoint + JWT_PREFIX
     local_keys = iam.credentials.access_key == "local"
     keys = "the local key pair local/local" if local_keys else "the AWS credentials of this environment"
@@ -195,7 +213,9 @@ def _print_usage(endpoint: str, sqs_endpoint: str, iam: SigV4Verifier) -> None:
         f"""healthscore API on {base_url}
   TOKEN=$(healthscore local token --role CLIENT_SUCCESS)   # or --role PLATFORM_ADMIN for POST /calculate-all
   curl -H "Authorization: Bearer $TOKEN" '{base_url}/scores?limit=5'
-OpenAPI: {base_url}/openapi.json, Swagger UI: {base_url}/swagger (both need the token, as in AWS)
+Portal: {portal}/#api={base_url}   (sign in with a token from `healthscore local token --role PLATFORM_ADMIN`)
+OpenAPI: {base_url}/openapi.json, Swagger UI: {base_url}/swagger (both need the token, as in AWS: the portal's
+"API docs (Swagger UI)" button opens it with the token)
 The scorer consumes the local scoring queue (SQS endpoint {sqs_endpoint}); POST /calculate-all reaches the fan-out
 through a local Lambda endpoint.
 Machine callers: {endpoint}{IAM_PREFIX}, signed with SigV4 (service execute-api, region {iam.region}) by {keys};
