@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TENANTS ?= 500
 CONCURRENCY ?= 5
 
-.PHONY: run test lint typecheck template pytest openapi bench clean rds-ca-bundle bandit check-reliability load
+.PHONY: run test lint typecheck template pytest openapi bench clean rds-ca-bundle bandit check-reliability load chromium
 
 $(BIN)/healthscore: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else "Python 3.12 is required (Lambda runs 3.12); set PYTHON=/path/to/python3.12")'
@@ -17,6 +17,8 @@ $(BIN)/healthscore: pyproject.toml constraints.txt
 
 run: $(BIN)/healthscore
 	$(BIN)/healthscore run nightly --tenants $(TENANTS) --concurrency $(CONCURRENCY)
+	@echo "To look at it: $(BIN)/healthscore local serve, then open the Portal: URL it prints (http://127.0.0.1:3001/...)"
+	@echo "and sign in with the token of: $(BIN)/healthscore local token --role PLATFORM_ADMIN"
 
 test: lint typecheck bandit template pytest
 
@@ -53,8 +55,14 @@ rds-ca-bundle:
 	mv layers/shared/certs/rds-global-bundle.pem.tmp layers/shared/certs/rds-global-bundle.pem
 	@grep -c 'BEGIN CERTIFICATE' layers/shared/certs/rds-global-bundle.pem | sed 's/^/certificates in the bundle: /'
 
-pytest: $(BIN)/healthscore
-	$(BIN)/pytest
+pytest: $(BIN)/healthscore chromium
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; a fresh machine (CI runs as
+# root) gets it from apt. CHROMIUM=/path/to/chromium to use another build.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
 
 # Security lint of the shipped code and the development package; the skipped rules and their reasons are in pyproject.toml [tool.bandit].
 bandit: $(BIN)/healthscore

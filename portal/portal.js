@@ -176,7 +176,12 @@ function riskCell(level) {
   return el("td", { class: `risk-${level}` }, level);
 }
 
-function show(title, ...content) {
+// Each page load takes a ticket; a page whose answers arrive after a newer load started shows nothing.
+let latestTicket = 0;
+const ticket = () => ++latestTicket;
+
+function show(mine, title, ...content) {
+  if (mine !== latestTicket) return;
   alertBox.textContent = "";
   const heading = el("h1", { tabindex: "-1" }, title);
   view.replaceChildren(heading, ...content);
@@ -215,11 +220,13 @@ function showFormError(form, error) {
 // ------------------------------------------------------------------ fleet summary
 
 async function summaryPage() {
+  const mine = ticket();
   say("Loading the fleet summary…");
   const summary = await api("GET", "/summary");
   say("");
   const average = summary.averageScore === null ? "–" : summary.averageScore.toFixed(1);
   show(
+    mine,
     "Fleet summary",
     el(
       "div",
@@ -274,6 +281,7 @@ function barChart(label, keys, counts) {
 const tableState = { filters: {}, sortBy: "overallScore", order: "asc", cursors: [null] };
 
 async function scoresPage() {
+  const mine = ticket();
   const form = el(
     "form",
     { class: "filters", "aria-label": "Filters" },
@@ -295,7 +303,7 @@ async function scoresPage() {
     tableState.cursors = [null];
     loadScores(form, results);
   });
-  show("Risk table", form, results);
+  show(mine, "Risk table", form, results);
   await loadScores(form, results);
 }
 
@@ -371,6 +379,7 @@ async function loadScores(form, results) {
 // ------------------------------------------------------------------ tenant page
 
 async function tenantPage(organizationId) {
+  const mine = ticket();
   say("Loading the tenant…");
   const [score, history, overrides] = await Promise.all([
     api("GET", `/scores/${organizationId}`),
@@ -380,6 +389,7 @@ async function tenantPage(organizationId) {
   say("");
   const thresholds = score.inputs?.profile?.riskThresholds || { high: 40, medium: 70 };
   show(
+    mine,
     score.organizationName,
     el("p", {}, "Score ", el("strong", {}, String(score.overallScore)), " · risk ",
       el("span", { class: `risk-${score.riskLevel}` }, score.riskLevel),
@@ -445,7 +455,7 @@ function changeSection(change) {
   return el(
     "div",
     {},
-    el("p", {}, `${change.delta > 0 ? "Up" : change.delta < 0 ? "Down" : "No change"} ${Math.abs(change.delta)} points since ${change.previousScoreDate || "the previous score"} (${change.previousScore}).`),
+    el("p", {}, `${change.delta === 0 ? "Unchanged" : `${change.delta > 0 ? "Up" : "Down"} ${Math.abs(change.delta)} points`} since ${change.previousScoreDate || "the previous score"} (${change.previousScore}).`),
     table(
       "Contribution of each component, previous and now",
       ["Component", { label: "Previous", num: true }, { label: "Now", num: true }, { label: "Change", num: true }],
@@ -519,11 +529,13 @@ function overrideSection(organizationId, score, history) {
 // ------------------------------------------------------------------ profiles and the what-if editor
 
 async function profilesPage(selected) {
+  const mine = ticket();
   say("Loading profiles…");
   const { items } = await api("GET", "/profiles");
   say("");
   const profile = items.find((item) => item.profileId === selected) || items[0];
   show(
+    mine,
     "Scoring profiles",
     table(
       "Active version of each profile",
@@ -557,7 +569,6 @@ function whatIfEditor(profile) {
   const form = el(
     "form",
     { class: "editor", "aria-labelledby": "editor-title" },
-    el("h2", { id: "editor-title" }, `What if: weights of ${profile.profileId}`),
     el("fieldset", { id: "weights", "data-field": "weights", tabindex: "-1" },
       el("legend", {}, "Weights (they must sum to exactly 1)"),
       COMPONENTS.map((name) =>
@@ -570,7 +581,8 @@ function whatIfEditor(profile) {
   const results = el("div", { id: "preview-results", "aria-live": "polite" });
   const candidate = () => {
     const weights = Object.fromEntries(COMPONENTS.map((name) => [name, Number(form.elements[name].value)]));
-    const { version, ...rest } = profile;
+    // The body of a PUT or a preview: the profile as GET shows it, without its id (the path's) and version.
+    const { version, profileId, ...rest } = profile;
     return { ...rest, weights };
   };
   form.addEventListener("submit", async (event) => {
@@ -595,7 +607,7 @@ function whatIfEditor(profile) {
       showFormError(form, error);
     }
   });
-  return el("section", {}, form, results);
+  return el("section", {}, el("h2", { id: "editor-title" }, `What if: weights of ${profile.profileId}`), form, results);
 }
 
 function previewResults(preview) {
@@ -644,7 +656,7 @@ async function openSwagger() {
 async function route() {
   const [page, argument] = location.hash.replace(/^#\/?/, "").split("/");
   if (!settings.api || !settings.token) {
-    show("Sign in", el("p", {}, "Enter the API base URL (…/api/v1/internal/client-health) and a bearer token above."));
+    show(ticket(), "Sign in", el("p", {}, "Enter the API base URL (…/api/v1/internal/client-health) and a bearer token above."));
     document.getElementById(settings.api ? "api-token" : "api-base").focus();
     return;
   }

@@ -25,15 +25,14 @@ from local_serve import (
     STARTUP_SECONDS,
     call,
     call_or_none,
-    healthscore,
     local_serve,
     mint,
     portal_origin,
     serve_environment,
+    spawn_serve,
 )
 
 from healthscore.dal.connection import DbConnection
-from healthscore_dev.local.sqs_server import free_port
 
 
 @pytest.fixture
@@ -179,21 +178,9 @@ def test_sigterm_or_sigint_to_its_pid_stops_the_moto_server_and_the_embedded_dat
     # manager or an IDE's stop button then sends SIGINT to its pid alone, not to a terminal's process group.
     environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     environment["HEALTHSCORE_LOCAL_DIR"] = str(tmp_path)
-    port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        process = healthscore(
-            "local",
-            "serve",
-            "--port",
-            str(port),
-            "--portal-port",
-            str(free_port()),
-            env=environment,
-            stdout=log,
-            stderr=log,
-            preexec_fn=_ignore_sigint,
-        )
+        process, port = spawn_serve(environment, log, preexec_fn=_ignore_sigint)
         try:
             deadline = time.monotonic() + STARTUP_SECONDS * 2  # initdb first
             while call_or_none(f"http://127.0.0.1:{port}{PREFIX}/scores") is None:

@@ -367,7 +367,12 @@ class _RequestHandler(WSGIRequestHandler):
         self.wfile.write(body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if self.server.log_requests:
+        if not self.server.log_requests:
+            return
+        preflight = self.command == "OPTIONS" and self.headers.get("access-control-request-method")
+        if preflight:  # which method the browser asks about: a preflight's request line does not say
+            self.log("info", '"%s" %s preflight for %s', self.requestline, code, preflight)
+        else:
             super().log_request(code, size)
 
 
