@@ -365,6 +365,19 @@ def test_cors_allows_every_method_a_route_uses_and_exposes_retry_after() -> None
     assert cors["ExposeHeaders"] == ["Retry-After"]
 
 
+@pytest.mark.parametrize("operation", [("POST", "/profiles/{profileId}/preview"), ("POST", "/calculate-all")])
+def test_the_expensive_routes_have_their_own_lower_throttles_on_both_prefixes(operation: tuple[str, str]) -> None:
+    properties = resources()["HealthApi"]["Properties"]
+    default = properties["DefaultRouteSettings"]
+    method, path = operation
+    for prefix in (JWT_PREFIX, IAM_PREFIX):
+        route_key = f"{method} {prefix}{path}"
+        assert (method, prefix + path) in {(m, p) for m, p, _ in template_routes()}, route_key  # a real route
+        throttle = properties["RouteSettings"][route_key]
+        assert 0 < throttle["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+        assert 0 < throttle["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+
+
 # ------------------------------------------------------------------ migrations, alarms, dashboard, outputs
 
 
@@ -602,6 +615,9 @@ def test_alarms_on_what_users_feel_and_the_authorizers_outage_metric() -> None:
     latency = alarms["ApiLatencyAlarm"]
     assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Dimensions"]) == ("Latency", "p99", api)
     assert latency["Threshold"] == {"Ref": "ApiLatencyP99AlarmMs"}
+    throttles = alarms["ApiThrottlesAlarm"]
+    assert (throttles["Namespace"], throttles["MetricName"]) == ("AWS/Lambda", "Throttles")
+    assert throttles["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ApiFunction"}}]
     from healthscore.auth.unavailable import METRIC
 
     authorizer = alarms["AuthorizerUnavailableAlarm"]
