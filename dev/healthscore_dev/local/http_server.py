@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import logging
 import re
@@ -38,11 +39,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request
 
 from healthscore_dev.local.cors import CorsSettings, template_cors
@@ -327,6 +328,22 @@ class _ReadDeadline:
             self._connection.shutdown(socket.SHUT_RD if self.in_body else socket.SHUT_RDWR)
 
 
+class _WholeReads:
+    """A request stream whose `read(n)` gives n bytes or raises ConnectionResetError: never a short read."""
+
+    def __init__(self, stream: io.BufferedIOBase) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if size > 0 and len(data) < size:
+            raise ConnectionResetError("the request ended inside a chunk")
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._stream.readline(size)
+
+
 class _RequestHandler(WSGIRequestHandler):
     """werkzeug's request handler (request line, headers, chunked bodies), with API Gateway's refusals in JSON.
 
@@ -346,6 +363,10 @@ class _RequestHandler(WSGIRequestHandler):
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
+        if isinstance(environ["wsgi.input"], DechunkedInput):
+            # werkzeug's chunked reader writes a short read (the client gone, or cut off at the deadline) into
+            # the buffer it was lent, resizing it under the caller: the interpreter crashed (SIGSEGV) on it.
+            environ["wsgi.input"] = DechunkedInput(cast(IO[bytes], _WholeReads(self.rfile)))
         self.deadline.in_body = True
         # What WSGI's environment loses: repeated headers apart, the raw target, the deadline.
         environ[_RAW] = (self.path, list(self.headers.items()), self.deadline)
