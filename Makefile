@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TENANTS ?= 500
 CONCURRENCY ?= 5
 
-.PHONY: run test lint typecheck template pytest openapi bench clean rds-ca-bundle bandit check-reliability load lock
+.PHONY: run test lint typecheck template pytest openapi bench clean rds-ca-bundle bandit check-reliability load lock chromium
 
 $(BIN)/healthscore: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else "Python 3.12 is required (Lambda runs 3.12); set PYTHON=/path/to/python3.12")'
@@ -31,8 +31,9 @@ lock: $(BIN)/healthscore
 run: $(BIN)/healthscore
 	$(BIN)/healthscore run nightly --tenants $(TENANTS) --concurrency $(CONCURRENCY)
 	@echo 'next: source .venv/bin/activate (puts healthscore on PATH; or call .venv/bin/healthscore), then'
-	@echo '  healthscore local serve &   # the API on 127.0.0.1:3000; B=$$(healthscore local url)'
+	@echo '  healthscore local serve &   # the API on 127.0.0.1:3000, the portal on 127.0.0.1:3001; B=$$(healthscore local url)'
 	@echo '  TOKEN=$$(healthscore local token --role CLIENT_SUCCESS)   # README: A session against the local API'
+	@echo '  open the Portal: URL that local serve prints, and sign in with: healthscore local token --role PLATFORM_ADMIN'
 
 test: lint typecheck bandit template pytest
 
@@ -72,8 +73,14 @@ rds-ca-bundle:
 	mv layers/shared/certs/rds-global-bundle.pem.tmp layers/shared/certs/rds-global-bundle.pem
 	@grep -c 'BEGIN CERTIFICATE' layers/shared/certs/rds-global-bundle.pem | sed 's/^/certificates in the bundle: /'
 
-pytest: $(BIN)/healthscore
-	$(BIN)/pytest
+pytest: $(BIN)/healthscore chromium
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; a fresh machine (CI runs as
+# root) gets it from apt. CHROMIUM=/path/to/chromium to use another build.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
 
 # Security lint of the shipped code and the development package; the skipped rules and their reasons are in pyproject.toml [tool.bandit].
 bandit: $(BIN)/healthscore

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from healthscore_dev.local.sqs_server import free_port
 
@@ -49,12 +50,32 @@ def call_or_none(url: str) -> tuple[int, Any] | None:
         return None
 
 
-@contextmanager
-def local_serve(environment: dict[str, str], log_path: Path) -> Iterator[str]:
-    """The base URL (with the JWT prefix) of a running `healthscore local serve`; Ctrl-C stops it after."""
+def spawn_serve(
+    environment: dict[str, str], log: IO[str], *options: str, **popen: Any
+) -> tuple[subprocess.Popen[str], int]:
+    """`healthscore local serve` on free ports (the API's and the portal's), its output to `log`; (process, port)."""
     port = free_port()
+    process = healthscore(
+        "local",
+        "serve",
+        "--port",
+        str(port),
+        "--portal-port",
+        str(free_port()),
+        *options,
+        env=environment,
+        stdout=log,
+        stderr=log,
+        **popen,
+    )
+    return process, port
+
+
+@contextmanager
+def local_serve(environment: dict[str, str], log_path: Path, *options: str) -> Iterator[str]:
+    """The base URL (with the JWT prefix) of a running `healthscore local serve`; Ctrl-C stops it after."""
     with log_path.open("w") as log:
-        process = healthscore("local", "serve", "--port", str(port), env=environment, stdout=log, stderr=log)
+        process, port = spawn_serve(environment, log, *options)
         base_url = f"http://127.0.0.1:{port}{PREFIX}"
         try:
             deadline = time.monotonic() + STARTUP_SECONDS
@@ -70,6 +91,13 @@ def local_serve(environment: dict[str, str], log_path: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def portal_origin(log_path: Path) -> str:
+    """The origin of the portal a running `local serve` printed (its CORS origin unless --portal-origin)."""
+    found = re.search(r"^Portal: (http://127\.0\.0\.1:[0-9]+)/", log_path.read_text(), re.MULTILINE)
+    assert found, log_path.read_text()
+    return found[1]
 
 
 def mint(role: str, environment: dict[str, str]) -> str:

@@ -4,9 +4,10 @@ Every operation of the portal prefix is called with cases generated from its sch
 valid and invalid, with a token of each role: no answer may be a 5xx, and every answer
 must conform to the document (status code declared, content type, body schema, headers).
 FUZZ_API_EXAMPLES sets the cases per operation and role (`make test` a few, `make
-check-reliability` many). Not fuzzed: the AWS_IAM prefix (`local serve` does not emulate
-SigV4) and POST /calculate-all, since each accepted call scores the whole fleet; its
-answers are covered by tests/integration/test_api_actions.py and the security tests.
+check-reliability` many). Not fuzzed: the AWS_IAM prefix (the same operations behind a
+SigV4 check, tests/e2e/test_local_iam_callers.py) and POST /calculate-all, since each
+accepted call scores the whole fleet; its answers are covered by
+tests/integration/test_api_actions.py and the security tests.
 """
 
 from __future__ import annotations

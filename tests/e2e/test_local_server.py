@@ -20,10 +20,19 @@ from uuid import UUID
 import psutil
 import pytest
 from factories import add_org, add_users
-from local_serve import PREFIX, STARTUP_SECONDS, call, call_or_none, healthscore, local_serve, mint, serve_environment
+from local_serve import (
+    PREFIX,
+    STARTUP_SECONDS,
+    call,
+    call_or_none,
+    local_serve,
+    mint,
+    portal_origin,
+    serve_environment,
+    spawn_serve,
+)
 
 from healthscore.dal.connection import DbConnection
-from healthscore_dev.local.sqs_server import free_port
 
 
 @pytest.fixture
@@ -79,10 +88,10 @@ def raw(base_url: str, method: str, path: str, headers: dict[str, str] | None = 
 
 
 def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
-    tenant: UUID, environment: dict[str, str], server: str
+    tenant: UUID, environment: dict[str, str], server: str, tmp_path: Path
 ) -> None:
     token = mint("CLIENT_SUCCESS", environment)
-    portal = "http://localhost:5173"  # the default --portal-origin
+    portal = portal_origin(tmp_path / "serve.log")  # the served portal's origin, without --portal-origin
 
     # A CORS preflight is answered before routing and authorization, with the template's configuration.
     preflight = raw(
@@ -93,7 +102,7 @@ def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
     )
     assert preflight.status == 204
     assert preflight.getheader("access-control-allow-origin") == portal
-    assert preflight.getheader("access-control-allow-methods") == "GET,POST,OPTIONS"
+    assert preflight.getheader("access-control-allow-methods") == "GET,POST,PUT,DELETE,OPTIONS"
     assert preflight.getheader("access-control-allow-headers") == "authorization,content-type"
     assert preflight.getheader("access-control-max-age") == "600"
     stranger = raw(
@@ -108,6 +117,7 @@ def test_undeclared_methods_preflight_and_cors_as_api_gateway_answers_them(
         timeout=10,
     )
     assert (answer.status, answer.headers["access-control-allow-origin"]) == (200, portal)
+    assert answer.headers["access-control-expose-headers"] == "retry-after"
     assert raw(server, "GET", "/scores", {"Origin": portal}).getheader("access-control-allow-origin") == portal
     assert (
         raw(server, "GET", "/scores", {"Origin": "https://evil.example"}).getheader("access-control-allow-origin")
@@ -155,14 +165,22 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_sigterm_stops_the_moto_server_and_the_embedded_database(tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_or_sigint_to_its_pid_stops_the_moto_server_and_the_embedded_database(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     # No DATABASE_URL: `local serve` starts its own embedded PostgreSQL under HEALTHSCORE_LOCAL_DIR.
+    # Started with SIGINT ignored, as a shell script's background job is (`healthscore local serve &`): a process
+    # manager or an IDE's stop button then sends SIGINT to its pid alone, not to a terminal's process group.
     environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     environment["HEALTHSCORE_LOCAL_DIR"] = str(tmp_path)
-    port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        process = healthscore("local", "serve", "--port", str(port), env=environment, stdout=log, stderr=log)
+        process, port = spawn_serve(environment, log, preexec_fn=_ignore_sigint)
         try:
             deadline = time.monotonic() + STARTUP_SECONDS * 2  # initdb first
             while call_or_none(f"http://127.0.0.1:{port}{PREFIX}/scores") is None:
@@ -178,7 +196,7 @@ def test_sigterm_stops_the_moto_server_and_the_embedded_database(tmp_path: Path)
             assert children
             assert not _gone(postmaster)
 
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(stop_signal)
             assert process.wait(timeout=60) == 0
         finally:
             if process.poll() is None:

@@ -26,7 +26,8 @@ from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantRequest
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
-OPS_ROLE_ARN = "arn:aws:iam::123456789012:role/ops-tooling"  # the principal of api_get_scores_iam.json
+# The principal of api_get_scores_iam.json, as API Gateway reports a caller signing with a role's credentials.
+OPS_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/ops-tooling/ops-session"
 CONTEXT = lambda_context(function_name="ApiFunction")
 # A profile's weights other than the default's (they sum to 1).
 PROFILE_WEIGHTS = {

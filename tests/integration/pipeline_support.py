@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import psycopg
 from factories import add_case, add_feature, add_org, add_users
 from handlers import load_handler
 
@@ -90,20 +87,3 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
         for message in got:
             messages.append(dict(message))
             sqs_client().delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-@contextmanager
-def database_refusing_connections(admin_url: str, database_url: str, keep: psycopg.Connection[Any]) -> Iterator[None]:
-    """The database stops taking connections and drops the open ones but `keep`, until the block ends."""
-    dbname = str(psycopg.conninfo.conninfo_to_dict(database_url)["dbname"])
-    name = psycopg.sql.Identifier(dbname)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
-            (dbname, keep.info.backend_pid),
-        )
-        try:
-            yield
-        finally:
-            admin.execute(psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))

@@ -291,14 +291,14 @@ def test_a_caller_without_a_service_role_is_403(database_url: str) -> None:
 
 
 def test_iam_principals_get_roles_from_the_iam_role_map(tenants: list[UUID], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IAM_ROLE_MAP", json.dumps({"arn:aws:iam::123456789012:role/ops-*": ["CLIENT_SUCCESS"]}))
+    monkeypatch.setenv("IAM_ROLE_MAP", json.dumps({"arn:aws:sts::123456789012:assumed-role/ops-*": ["CLIENT_SUCCESS"]}))
     get_settings.cache_clear()
 
     status, body = request("GET /scores", iam_arn=OPS_ROLE_ARN)
     assert status == 200
     assert len(body["items"]) == TENANTS
 
-    status, body = request("GET /scores", iam_arn="arn:aws:iam::123456789012:role/someone-else")
+    status, body = request("GET /scores", iam_arn="arn:aws:sts::123456789012:assumed-role/someone-else/ops-session")
     assert status == 403
 
     status, body = request("POST /calculate-all", iam_arn=OPS_ROLE_ARN)

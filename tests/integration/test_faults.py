@@ -20,10 +20,11 @@ from uuid import UUID
 import psycopg
 import pytest
 from api_support import CONTEXT, add_scored_tenants, api_event
+from database_faults import database_refusing_connections
 from factories import add_case, add_org, add_users
 from fault_proxy import FaultProxy, fault_proxy
 from handlers import lambda_context, load_handler
-from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
+from pipeline_support import add_scorable_tenant, drain, message_body, sqs_event
 
 from healthscore.aws.clients import reset_clients, sqs_client
 from healthscore.config import get_settings

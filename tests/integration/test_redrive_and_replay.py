@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from database_faults import database_refusing_connections
 from pipeline_support import (
     add_scorable_tenant,
-    database_refusing_connections,
     drain,
     drain_through_scorer,
     message_body,

@@ -10,9 +10,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from database_faults import database_refusing_connections
 from factories import add_tickets
 from handlers import lambda_context, load_handler
-from pipeline_support import add_scorable_tenant, database_refusing_connections, drain, message_body, sqs_event
+from pipeline_support import add_scorable_tenant, drain, message_body, sqs_event
 
 from healthscore.dal.connection import DbConnection
 from healthscore_dev.local.pipeline import queued_messages

@@ -81,7 +81,7 @@ def test_defaults_when_unset() -> None:
     }
     assert settings.roles_claim == "roles"
     assert settings.iam_role_map == {}
-    assert settings.roles_for_principal("arn:aws:iam::123456789012:role/anything") == frozenset()
+    assert settings.roles_for_principal("arn:aws:sts::123456789012:assumed-role/anything/session") == frozenset()
     assert settings.risk_event_bus_name is None
     assert settings.database_url is None
 
@@ -201,14 +201,16 @@ def test_an_empty_database_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_an_unknown_role_in_the_iam_role_map_fails_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    arn = "arn:aws:iam::123456789012:role/ops"
+    arn = "arn:aws:sts::123456789012:assumed-role/ops"
     error = config_error(monkeypatch, IAM_ROLE_MAP=json.dumps({arn: ["CLIENT_SUCCESS", "SUPERUSER"]}))
     assert "IAM_ROLE_MAP" in str(error)
     assert arn in str(error)
     assert "PLATFORM_ADMIN" in str(error)  # says what is allowed
 
 
-@pytest.mark.parametrize("value", ["not json", '{"arn:aws:iam::1:role/x": "PLATFORM_ADMIN"}', '["PLATFORM_ADMIN"]'])
+@pytest.mark.parametrize(
+    "value", ["not json", '{"arn:aws:sts::123456789012:assumed-role/x": "PLATFORM_ADMIN"}', '["PLATFORM_ADMIN"]']
+)
 def test_a_malformed_iam_role_map_fails_naming_it(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     assert "IAM_ROLE_MAP" in str(config_error(monkeypatch, IAM_ROLE_MAP=value))
 
@@ -218,7 +220,7 @@ def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch,
         HEALTH_WEIGHTS=json.dumps({**VALID_WEIGHTS, "login": 0.9}),
         DATABASE_URL="not a url",
-        IAM_ROLE_MAP=json.dumps({"arn:aws:iam::1:role/x": ["ROOT"]}),
+        IAM_ROLE_MAP=json.dumps({"arn:aws:sts::123456789012:assumed-role/x": ["ROOT"]}),
     )
     for name in ("HEALTH_WEIGHTS", "DATABASE_URL", "IAM_ROLE_MAP"):
         assert name in str(error)
@@ -254,32 +256,47 @@ def test_require_treats_an_empty_value_as_missing(monkeypatch: pytest.MonkeyPatc
 # --- roles of IAM principals -----------------------------------------------------------------------
 
 
-def test_roles_for_principal_matches_arn_globs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_roles_for_principal_matches_arn_globs_and_any_session_of_a_role(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "IAM_ROLE_MAP",
         json.dumps(
             {
-                "arn:aws:iam::111111111111:role/portal-*": ["CLIENT_SUCCESS"],
-                "arn:aws:iam::111111111111:role/portal-admin": ["PLATFORM_ADMIN"],
-                "arn:aws:sts::222222222222:assumed-role/ops/*": ["PLATFORM_ADMIN"],
+                "arn:aws:sts::111111111111:assumed-role/portal-*": ["CLIENT_SUCCESS"],
+                "arn:aws:sts::111111111111:assumed-role/portal-admin": ["PLATFORM_ADMIN"],
+                "arn:aws:sts::222222222222:assumed-role/ops/nightly-*": ["PLATFORM_ADMIN"],
                 "arn:aws:iam::333333333333:user/exact": ["CLIENT_SUCCESS"],
             }
         ),
     )
     settings: Settings = get_settings()
-    assert settings.roles_for_principal("arn:aws:iam::111111111111:role/portal-reader") == {"CLIENT_SUCCESS"}
+    # a key without a session matches every session of the role, as API Gateway reports the caller
+    assert settings.roles_for_principal("arn:aws:sts::111111111111:assumed-role/portal-reader/i-0abc") == {
+        "CLIENT_SUCCESS"
+    }
     # several patterns match: the union of their roles
-    assert settings.roles_for_principal("arn:aws:iam::111111111111:role/portal-admin") == {
+    assert settings.roles_for_principal("arn:aws:sts::111111111111:assumed-role/portal-admin/alice") == {
         "CLIENT_SUCCESS",
         "PLATFORM_ADMIN",
     }
-    assert settings.roles_for_principal("arn:aws:sts::222222222222:assumed-role/ops/session-1") == {"PLATFORM_ADMIN"}
+    # a key with a session pattern matches those sessions only
+    assert settings.roles_for_principal("arn:aws:sts::222222222222:assumed-role/ops/nightly-42") == {"PLATFORM_ADMIN"}
+    assert settings.roles_for_principal("arn:aws:sts::222222222222:assumed-role/ops/bob") == frozenset()
     assert settings.roles_for_principal("arn:aws:iam::333333333333:user/exact") == {"CLIENT_SUCCESS"}
-    # no match: no role (another account, a prefix only, a different case)
-    assert settings.roles_for_principal("arn:aws:iam::999999999999:role/portal-reader") == frozenset()
-    assert settings.roles_for_principal("arn:aws:iam::111111111111:role/portal") == frozenset()
+    # no match: no role (another account, another role that shares a prefix, a different case)
+    assert settings.roles_for_principal("arn:aws:sts::999999999999:assumed-role/portal-reader/s") == frozenset()
+    assert settings.roles_for_principal("arn:aws:sts::111111111111:assumed-role/portal/s") == frozenset()
     assert settings.roles_for_principal("arn:aws:iam::333333333333:user/exact-2") == frozenset()
-    assert settings.roles_for_principal("arn:aws:iam::111111111111:role/PORTAL-reader") == frozenset()
+    assert settings.roles_for_principal("arn:aws:sts::111111111111:assumed-role/PORTAL-reader/s") == frozenset()
+
+
+def test_a_role_arn_key_which_never_matches_a_caller_fails_naming_the_form_to_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = "arn:aws:iam::123456789012:role/ops-tooling"  # the form API Gateway never reports for a caller
+    error = str(config_error(monkeypatch, IAM_ROLE_MAP=json.dumps({key: ["PLATFORM_ADMIN"]})))
+    assert "IAM_ROLE_MAP" in error
+    assert key in error
+    assert "arn:aws:sts::ACCOUNT:assumed-role/ROLE" in error
 
 
 # --- database connection settings ------------------------------------------------------------------

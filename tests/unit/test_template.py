@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from pydantic import ValidationError
 
+from healthscore.api.resolver import app
 from healthscore.config import Settings
 from healthscore.models.messages import FanoutRequest, ScoringMessage
 from healthscore_dev.local import template_settings
@@ -389,6 +390,31 @@ def test_the_jwt_authorizer_is_a_cached_lambda_request_authorizer_with_simple_re
     assert properties["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
 
 
+def test_cors_allows_every_method_a_route_uses_and_exposes_retry_after() -> None:
+    # The portal calls from its own origin: a method missing here makes the browser refuse that route's preflight.
+    cors = resources()["HealthApi"]["Properties"]["CorsConfiguration"]
+    served = {method for method, _, _ in template_routes()} | {
+        method for route in (*app._static_routes, *app._dynamic_routes) for method in route.method.split("|")
+    }
+    assert served <= set(cors["AllowMethods"]), f"missing from AllowMethods: {served - set(cors['AllowMethods'])}"
+    assert "OPTIONS" in cors["AllowMethods"]
+    assert {"Authorization", "Content-Type"} <= set(cors["AllowHeaders"])
+    assert cors["ExposeHeaders"] == ["Retry-After"]
+
+
+@pytest.mark.parametrize("operation", [("POST", "/profiles/{profileId}/preview"), ("POST", "/calculate-all")])
+def test_the_expensive_routes_have_their_own_lower_throttles_on_both_prefixes(operation: tuple[str, str]) -> None:
+    properties = resources()["HealthApi"]["Properties"]
+    default = properties["DefaultRouteSettings"]
+    method, path = operation
+    for prefix in (JWT_PREFIX, IAM_PREFIX):
+        route_key = f"{method} {prefix}{path}"
+        assert (method, prefix + path) in {(m, p) for m, p, _ in template_routes()}, route_key  # a real route
+        throttle = properties["RouteSettings"][route_key]
+        assert 0 < throttle["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+        assert 0 < throttle["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+
+
 # ------------------------------------------------------------------ migrations, alarms, dashboard, outputs
 
 
@@ -513,7 +539,10 @@ def test_the_api_events_are_payload_2_requests_for_template_routes(name: str, au
     assert event.rawPath == f"/{event.requestContext.stage}{concrete}"  # a named stage prefixes the path
     authorizer = raw["requestContext"]["authorizer"]
     if auth == IAM_AUTH:
-        assert authorizer["iam"]["userArn"].startswith("arn:aws:iam::")
+        # API Gateway reports a caller signing with a role's credentials as the assumed role's session.
+        iam = authorizer["iam"]
+        assert re.fullmatch(r"arn:aws:sts::[0-9]{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+", iam["userArn"])
+        assert iam["callerId"].endswith(":" + iam["userArn"].rsplit("/", 1)[1])
     else:
         assert set(authorizer["lambda"]) == {"sub", "roles"}
 
@@ -623,6 +652,9 @@ def test_alarms_on_what_users_feel_and_the_authorizers_outage_metric() -> None:
     latency = alarms["ApiLatencyAlarm"]
     assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Dimensions"]) == ("Latency", "p99", api)
     assert latency["Threshold"] == {"Ref": "ApiLatencyP99AlarmMs"}
+    throttles = alarms["ApiThrottlesAlarm"]
+    assert (throttles["Namespace"], throttles["MetricName"]) == ("AWS/Lambda", "Throttles")
+    assert throttles["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ApiFunction"}}]
     from healthscore.auth.unavailable import METRIC
 
     authorizer = alarms["AuthorizerUnavailableAlarm"]

@@ -5,16 +5,19 @@ there is missing here too. For a JWT route the real authorizer handler runs firs
 REQUEST authorizer event, and API Gateway's answers are mimicked: 401 {"message":
 "Unauthorized"} when the identity source (the Authorization header) is absent, without
 calling the authorizer; 403 {"message": "Forbidden"} when it answers isAuthorized false;
-500 {"message": "Internal Server Error"} when a handler fails. AWS_IAM routes are not
-served: SigV4 is not emulated. Authorizer caching is not emulated either.
+500 {"message": "Internal Server Error"} when a handler fails. An AWS_IAM route verifies the
+request's SigV4 signature (`sigv4`) and passes the caller as `requestContext.authorizer.iam`.
+Authorizer caching is not emulated.
 
 The template's CORS configuration is applied as API Gateway applies it (see `cors`). A
 path that exists with another method answers 405 with `Allow`, an unknown path 404, and
-every error, down to a malformed request line, is JSON `{"message": ...}`. The HTTP side
-holds what API Gateway holds: a body of at most 10 MB (413 above, refused before reading
-it), a valid `Content-Length` or `Transfer-Encoding: chunked` (400 otherwise), a read
-timeout (a half-sent request does not hold a thread forever), and a listen backlog that 50
-clients opening connections at once do not overflow.
+every error, down to a malformed request line, is JSON `{"message": ...}`. HTTP itself is
+werkzeug's (request line, headers, Content-Length and chunked bodies, one request per
+connection), holding what API Gateway holds: a body of at most 10 MB (413 above; refused
+before reading it when Content-Length announces it), one valid `Content-Length` or
+`Transfer-Encoding: chunked` (400 otherwise), a deadline for the whole request (a client
+sending a byte every few seconds does not hold a thread forever), and a listen backlog that
+50 clients opening connections at once do not overflow.
 
 `LambdaInvokeApi` stands in for the Lambda Invoke API, so that the API's own boto3
 call (POST /calculate-all invokes the fan-out) works locally unchanged.
@@ -23,9 +26,12 @@ call (POST /calculate-all invokes the fan-out) works locally unchanged.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import uuid
@@ -33,12 +39,16 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Request
 
 from healthscore_dev.local.cors import CorsSettings, template_cors
 from healthscore_dev.local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION, LocalLambdaContext
+from healthscore_dev.local.sigv4 import SignatureRefusedError, SigV4Verifier
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +58,6 @@ IAM = "AWS_IAM"
 NO_AUTH = "NONE"
 MAX_BODY_BYTES: Final = 10 * 1024 * 1024  # API Gateway's payload cap
 READ_TIMEOUT_SECONDS: Final = 10.0
-# socketserver's default of 5 makes the kernel drop SYNs once 6 connections wait to be accepted,
-# and each dropped one is retried by the client after 1-3 s.
-LISTEN_BACKLOG: Final = 128
-MAX_LINE_BYTES: Final = 8 * 1024  # a chunk-size or trailer line
-MAX_TRAILER_LINES: Final = 100
 
 
 @dataclass(frozen=True)
@@ -230,10 +235,13 @@ class LocalFunction:
 class LocalApiGateway:
     """What API Gateway does with one request: route, authorize, integrate."""
 
-    def __init__(self, routes: ApiRoutes, api: LocalFunction, authorizer: LocalFunction) -> None:
+    def __init__(
+        self, routes: ApiRoutes, api: LocalFunction, authorizer: LocalFunction, iam: SigV4Verifier | None = None
+    ) -> None:
         self.routes = routes
         self.api = api
         self.authorizer = authorizer
+        self.iam = iam
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         cors, origin = self.routes.cors, request.header("origin")
@@ -262,12 +270,17 @@ class LocalApiGateway:
         return HttpResponse.message(HTTPStatus.NOT_FOUND, "Not Found")
 
     def _serve(self, request: HttpRequest, route: LocalRoute, path_parameters: dict[str, str]) -> HttpResponse:
-        if route.authorizer == IAM:
-            return HttpResponse.message(
-                HTTPStatus.FORBIDDEN, "AWS_IAM routes are not served locally (SigV4 signing is not emulated)"
-            )
         event = request_event(request, route, path_parameters)
-        if route.authorizer != NO_AUTH:
+        if route.authorizer == IAM:
+            if self.iam is None:
+                return HttpResponse.message(HTTPStatus.FORBIDDEN, "Forbidden")
+            url = f"http://{request.header('host') or '127.0.0.1'}{request.target}"
+            try:
+                identity = self.iam.verify(request.method, url, request.headers, request.body)
+            except SignatureRefusedError as refused:
+                return HttpResponse.message(HTTPStatus.FORBIDDEN, str(refused))
+            event["requestContext"]["authorizer"] = {"iam": identity}
+        elif route.authorizer != NO_AUTH:
             identity_source = [event["headers"].get(name) for name in self.routes.identity_headers[route.authorizer]]
             if not all(identity_source):
                 return HttpResponse.message(HTTPStatus.UNAUTHORIZED, "Unauthorized")
@@ -286,126 +299,78 @@ class LocalApiGateway:
             return HttpResponse.message(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
 
 
-class BodyRefusedError(Exception):
-    """The request's framing or size is refused before the request reaches the gateway."""
+class _ReadDeadline:
+    """The whole request (line, headers, body) must arrive within `seconds` of the connection's start.
 
-    def __init__(self, status: HTTPStatus, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    A socket timeout would apply per `recv`: a client sending a byte every few seconds would hold its
+    thread forever. When the deadline passes the socket's reading side is shut, so the pending read
+    ends; before the headers are complete the connection is closed without an answer, in the body the
+    request is answered 408 (`expired`), and in either case it never reaches the gateway.
+    """
+
+    def __init__(self, connection: socket.socket, seconds: float) -> None:
+        self._connection = connection
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self.in_body = False
+        self.expired = False
+        self.expired_in_body = False
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def met(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        self.expired, self.expired_in_body = True, self.in_body
+        with contextlib.suppress(OSError):  # the connection may be gone already
+            self._connection.shutdown(socket.SHUT_RD if self.in_body else socket.SHUT_RDWR)
 
 
-class ClientGoneError(Exception):
-    """The client closed the connection before sending the whole body: nothing to answer."""
+class _WholeReads:
+    """A request stream whose `read(n)` gives n bytes or raises ConnectionResetError: never a short read."""
+
+    def __init__(self, stream: io.BufferedIOBase) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if size > 0 and len(data) < size:
+            raise ConnectionResetError("the request ended inside a chunk")
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._stream.readline(size)
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    """Adapts http.server to a `handle(HttpRequest) -> HttpResponse` callable."""
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler (request line, headers, chunked bodies), with API Gateway's refusals in JSON.
+
+    werkzeug answers every request with `Connection: close`: one request per connection.
+    """
 
     server: LocalHttpServer
-    protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
         super().setup()
-        # Every read of the request (line, headers, body) times out: a half-sent request is closed.
-        self.connection.settimeout(self.server.read_timeout)
+        self.deadline = _ReadDeadline(self.connection, self.server.read_timeout)
+        self.deadline.start()
 
-    def __getattr__(self, name: str) -> Any:
-        # Every method reaches the gateway, which answers it as API Gateway would;
-        # http.server itself would answer an undeclared one with a 501 HTML page.
-        if name.startswith("do_"):
-            return self._answer
-        raise AttributeError(name)
+    def finish(self) -> None:
+        self.deadline.met()
+        super().finish()
 
-    def _answer(self) -> None:
-        try:
-            body = self._read_body()
-        except BodyRefusedError as exc:
-            self.close_connection = True  # what is left of the body must not be read as a request
-            self._send(HttpResponse.message(exc.status, exc.message))
-            return
-        except ClientGoneError:
-            self.close_connection = True
-            return
-        except TimeoutError:
-            self.close_connection = True
-            self._send(HttpResponse.message(HTTPStatus.REQUEST_TIMEOUT, "Request Timeout"))
-            return
-        request = HttpRequest(
-            method=self.command,
-            target=self.path,
-            headers=list(self.headers.items()),
-            body=body,
-            source_ip=self.client_address[0],
-        )
-        self._send(self.server.handle_http(request))
-
-    def _read_body(self) -> bytes:
-        transfer_encodings = self.headers.get_all("transfer-encoding") or []
-        lengths = self.headers.get_all("content-length") or []
-        if transfer_encodings:
-            if lengths:  # the shape of request smuggling: which one frames the body is ambiguous
-                raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Both Transfer-Encoding and Content-Length")
-            codings = [coding.strip().lower() for value in transfer_encodings for coding in value.split(",")]
-            if codings != ["chunked"]:
-                raise BodyRefusedError(HTTPStatus.NOT_IMPLEMENTED, "Only Transfer-Encoding: chunked is supported")
-            return self._read_chunked()
-        if not lengths:
-            return b""
-        if len({value.strip() for value in lengths}) > 1 or not re.fullmatch(r"[0-9]{1,20}", lengths[0].strip()):
-            raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Content-Length must be one non-negative integer")
-        length = int(lengths[0])
-        if length > MAX_BODY_BYTES:
-            raise BodyRefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Request body above {MAX_BODY_BYTES} bytes")
-        return self._read_exactly(length)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            size_field = self._read_line().split(b";", 1)[0].strip()  # chunk extensions are ignored
-            if not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", size_field):
-                raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Malformed chunk size")
-            size = int(size_field, 16)
-            if size == 0:
-                break
-            total += size
-            if total > MAX_BODY_BYTES:
-                raise BodyRefusedError(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Request body above {MAX_BODY_BYTES} bytes"
-                )
-            chunks.append(self._read_exactly(size))
-            if self._read_exactly(2) != b"\r\n":
-                raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Malformed chunk: no CRLF after its data")
-        for _ in range(MAX_TRAILER_LINES):
-            if self._read_line() in (b"\r\n", b"\n"):
-                return b"".join(chunks)
-        raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Too many trailer lines")
-
-    def _read_line(self) -> bytes:
-        line = self.rfile.readline(MAX_LINE_BYTES + 1)
-        if not line:
-            raise ClientGoneError
-        if len(line) > MAX_LINE_BYTES or not line.endswith(b"\n"):
-            raise BodyRefusedError(HTTPStatus.BAD_REQUEST, "Chunk line too long")
-        return line
-
-    def _read_exactly(self, length: int) -> bytes:
-        data = self.rfile.read(length)
-        if len(data) < length:  # the client left: running its request would answer nobody
-            raise ClientGoneError
-        return data
-
-    def _send(self, response: HttpResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("connection", "close")
-        self.end_headers()
-        if getattr(self, "command", None) != "HEAD":  # a HEAD answer has headers only
-            self.wfile.write(response.body)
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        if isinstance(environ["wsgi.input"], DechunkedInput):
+            # werkzeug's chunked reader writes a short read (the client gone, or cut off at the deadline) into
+            # the buffer it was lent, resizing it under the caller: the interpreter crashed (SIGSEGV) on it.
+            environ["wsgi.input"] = DechunkedInput(cast(IO[bytes], _WholeReads(self.rfile)))
+        self.deadline.in_body = True
+        # What WSGI's environment loses: repeated headers apart, the raw target, the deadline.
+        environ[_RAW] = (self.path, list(self.headers.items()), self.deadline)
+        return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (bad request line, header too long...) in JSON, as the API's errors."""
@@ -414,16 +379,83 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         # An unparsable request line leaves http.server's HTTP/0.9 default, whose answers have no status line.
         self.request_version = self.protocol_version
-        self._send(HttpResponse.message(status, message or status.phrase))
+        body = HttpResponse.message(status, message or status.phrase).body
+        self.send_response(code, status.phrase)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.log_requests:
-            super().log_message(format, *args)
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if not self.server.log_requests:
+            return
+        preflight = self.command == "OPTIONS" and self.headers.get("access-control-request-method")
+        if preflight:  # which method the browser asks about: a preflight's request line does not say
+            self.log("info", '"%s" %s preflight for %s', self.requestline, code, preflight)
+        else:
+            super().log_request(code, size)
 
 
-class LocalHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = LISTEN_BACKLOG
+_RAW: Final = "healthscore.raw_request"
+
+
+def _framing_refusal(headers: list[tuple[str, str]]) -> HttpResponse | None:
+    """API Gateway's refusals of a request's framing, decided on its headers before any of the body is read."""
+    lengths = [value.strip() for name, value in headers if name.lower() == "content-length"]
+    encodings = [value for name, value in headers if name.lower() == "transfer-encoding"]
+    if encodings:
+        if lengths:  # the shape of request smuggling: which one frames the body is ambiguous
+            return HttpResponse.message(HTTPStatus.BAD_REQUEST, "Both Transfer-Encoding and Content-Length")
+        if [coding.strip().lower() for value in encodings for coding in value.split(",")] != ["chunked"]:
+            return HttpResponse.message(HTTPStatus.NOT_IMPLEMENTED, "Only Transfer-Encoding: chunked is supported")
+        return None
+    # werkzeug reads a Content-Length that is not an integer as 0: the body would be dropped, not refused.
+    if lengths and (len(set(lengths)) > 1 or not re.fullmatch(r"[0-9]{1,20}", lengths[0])):
+        return HttpResponse.message(HTTPStatus.BAD_REQUEST, "Content-Length must be one non-negative integer")
+    return None
+
+
+def _read_request(environ: dict[str, Any]) -> HttpRequest | HttpResponse:
+    """The request, or the answer refusing it. ClientGoneError when the client left: nobody to answer."""
+    target, headers, deadline = environ[_RAW]
+    refused = _framing_refusal(headers)
+    if refused:
+        return refused
+    too_large = HttpResponse.message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Request body above {MAX_BODY_BYTES} bytes")
+    request = Request(environ)
+    # A Content-Length above the cap is refused before reading; a chunked body is cut at the cap without a word,
+    # so one byte more is read to tell a body of exactly 10 MB from a longer one.
+    request.max_content_length = MAX_BODY_BYTES if request.content_length is not None else MAX_BODY_BYTES + 1
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return too_large
+    except ClientDisconnected as exc:
+        if deadline.expired_in_body:
+            return HttpResponse.message(HTTPStatus.REQUEST_TIMEOUT, "Request Timeout")
+        if isinstance(exc.__context__, OSError) and not deadline.expired:  # werkzeug's chunked reader refused it
+            return HttpResponse.message(HTTPStatus.BAD_REQUEST, f"Malformed chunked body: {exc.__context__}")
+        raise ClientGoneError from exc
+    finally:
+        deadline.met()
+    if deadline.expired_in_body:
+        return HttpResponse.message(HTTPStatus.REQUEST_TIMEOUT, "Request Timeout")
+    if deadline.expired:  # the headers were cut short: http.server took what had come as the whole request
+        raise ClientGoneError
+    if len(body) > MAX_BODY_BYTES:
+        return too_large
+    return HttpRequest(
+        method=request.method, target=target, headers=headers, body=body, source_ip=request.remote_addr or ""
+    )
+
+
+class ClientGoneError(ConnectionResetError):
+    """The client left (or was cut off) before sending the whole request: werkzeug drops it without an answer."""
+
+
+class LocalHttpServer(ThreadedWSGIServer):
+    """A werkzeug WSGI server on 127.0.0.1 handing each request to `handle`; every refusal is JSON."""
 
     def __init__(
         self,
@@ -432,10 +464,19 @@ class LocalHttpServer(ThreadingHTTPServer):
         log_requests: bool,
         read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> None:
-        super().__init__(("127.0.0.1", port), _RequestHandler)
+        # werkzeug's listen backlog is 128: socketserver's default of 5 makes the kernel drop SYNs once
+        # 6 connections wait to be accepted, and each dropped one is retried by the client after 1-3 s.
+        super().__init__("127.0.0.1", port, self._wsgi, handler=_RequestHandler)
         self.handle_http = handle
         self.log_requests = log_requests
         self.read_timeout = read_timeout
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        request = _read_request(environ)
+        response = self.handle_http(request) if isinstance(request, HttpRequest) else request
+        headers = [*response.headers.items(), ("content-length", str(len(response.body)))]
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [response.body]  # a HEAD answer has headers only
 
     @property
     def endpoint_url(self) -> str:

@@ -21,6 +21,7 @@ POLL_SECONDS = 0.2
 class ServeState(BaseModel):
     pid: int
     api_url: str  # the JWT routes' base URL, prefix included
+    portal_url: str  # the reference portal, pointed at api_url
     sqs_endpoint: str
     scoring_queue_url: str
     dead_letter_queue_url: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
@@ -97,14 +98,38 @@ class Settings(BaseModel):
         self.require(name)
         return str(getattr(self, name.lower()))
 
+    @field_validator("iam_role_map")
+    @classmethod
+    def _principals_as_api_gateway_reports_them(cls, value: dict[str, list[Role]]) -> dict[str, list[Role]]:
+        never = sorted(key for key in value if _IAM_ROLE_KEY.match(key))
+        if never:
+            raise ValueError(
+                f"{', '.join(never)}: a role's arn:aws:iam:: ARN never matches, because API Gateway reports a caller"
+                " signing with the role's credentials as arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION;"
+                " write arn:aws:sts::ACCOUNT:assumed-role/ROLE (any session) instead"
+            )
+        return value
+
     def roles_for_principal(self, principal_arn: str) -> frozenset[Role]:
-        """Roles of an IAM principal from IAM_ROLE_MAP (keys are ARN glob patterns)."""
+        """Roles of an IAM principal from IAM_ROLE_MAP, whose keys are ARN glob patterns.
+
+        A caller signing with a role's temporary credentials is `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`;
+        a key without the session (`arn:aws:sts::ACCOUNT:assumed-role/ROLE`) matches every session of that role,
+        since session names are chosen by whoever assumes the role.
+        """
+        assumed = _ASSUMED_ROLE_SESSION.fullmatch(principal_arn)
+        candidates = (principal_arn, assumed["role"]) if assumed else (principal_arn,)
         return frozenset(
             role
             for pattern, roles in self.iam_role_map.items()
-            if fnmatch.fnmatchcase(principal_arn, pattern)
+            if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
             for role in roles
         )
+
+
+# arn:aws:sts::123456789012:assumed-role/ROLE/SESSION: "role" is the ARN without its session.
+_ASSUMED_ROLE_SESSION = re.compile(r"(?P<role>arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+)/[^/]+")
+_IAM_ROLE_KEY = re.compile(r"arn:aws[a-z-]*:iam::[^:]*:role/")
 
 
 def load_settings() -> Settings:

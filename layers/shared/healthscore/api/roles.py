@@ -3,8 +3,8 @@
 API Gateway has already authenticated the request. A JWT route carries the Lambda
 authorizer's context (`requestContext.authorizer.lambda`: `sub`, and `roles` as a
 comma-separated string, since the authorizer context takes only scalars); an AWS_IAM
-route carries the signing principal (`requestContext.authorizer.iam.userArn`), whose
-roles come from IAM_ROLE_MAP.
+route carries the signing principal (`requestContext.authorizer.iam.userArn`, for a role's
+credentials `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`), whose roles come from IAM_ROLE_MAP.
 """
 
 from __future__ import annotations
