@@ -23,6 +23,7 @@ def state(pid: int) -> ServeState:
     return ServeState(
         pid=pid,
         api_url="http://127.0.0.1:41000/api/v1/internal/client-health",
+        portal_url="http://127.0.0.1:41001/#api=http://127.0.0.1:41000/api/v1/internal/client-health",
         sqs_endpoint="http://127.0.0.1:42000",
         scoring_queue_url="http://127.0.0.1:42000/123456789012/healthscore-scoring",
         dead_letter_queue_url="http://127.0.0.1:42000/123456789012/healthscore-scoring-dlq",
