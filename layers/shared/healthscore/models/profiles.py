@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, field_serializer
 
-from healthscore.core.profiles import ProfileDocument, ScoringProfile, Segment
+from healthscore.core.profiles import ProfileDocument, ProfileId, ScoringProfile, Segment
 from healthscore.core.scoring import RiskLevel
 from healthscore.core.weights import Component, Weights
 from healthscore.models.api import ApiModel
@@ -32,7 +32,8 @@ class ProfileBody(ProfileDocument):
     A `profileId` must equal the path's (the routes check it); a `version` is ignored: the database numbers them.
     """
 
-    profile_id: str | None = Field(None, description="Optional; when given, must equal the path's profileId")
+    # A slug like the path's, so that a hostile value is refused by its shape and never echoed in the 422.
+    profile_id: ProfileId | None = Field(None, description="Optional; when given, must equal the path's profileId")
     version: int | None = Field(None, description="Ignored: every save makes the next version")
 
     def document(self) -> ProfileDocument:
