@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from healthscore.core.weights import HEALTH_WEIGHTS
 from healthscore.dal import score_writes
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.latest_scores import PREVIOUS_PROFILE_COLUMNS
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _sequence = itertools.count(1)
@@ -148,5 +149,6 @@ def add_score(
         "explanation": dict(explanation or {"contributions": {}, "missingComponents": []}),
         "profile_id": "default",
         "profile_version": 1,
+        **dict.fromkeys(PREVIOUS_PROFILE_COLUMNS),
     }
     score_writes.write_scores(conn, [row])  # the scorer's write: the latest row follows

@@ -153,11 +153,18 @@ def _by_component(values: dict[str, float]) -> dict[str, float]:
 
 
 def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, float]) -> ScoreChange | None:
+    """Against the previous score restated under this score's profile version (stored with the score);
+    a score stored before restating existed compares with the previous score's own contributions."""
     if row["previous_score"] is None:
         return None
-    organization_id = row["organization_id"]
-    previous = scores.scores_before(conn, [organization_id], row["score_date"]).get(organization_id)
-    before = previous["contributions"] if previous else {}
+    explanation = row["explanation"]
+    before = explanation.get("previousContributions")
+    previous_date = explanation.get("previousScoreDate")
+    if before is None:
+        organization_id = row["organization_id"]
+        previous = scores.scores_before(conn, [organization_id], row["score_date"]).get(organization_id)
+        before = previous["contributions"] if previous else {}
+        previous_date = previous["score_date"].isoformat() if previous else None
     changes = [
         ContributionChange(
             component=name, previous=before.get(name, 0), current=contributions.get(name, 0), delta=delta
@@ -166,7 +173,7 @@ def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, fl
     ]
     return ScoreChange(
         previous_score=row["previous_score"],
-        previous_score_date=previous["score_date"] if previous else None,
+        previous_score_date=date.fromisoformat(previous_date) if previous_date else None,
         delta=row["overall_score"] - row["previous_score"],
         contributions=changes,  # biggest movement first
     )

@@ -28,6 +28,9 @@ SCORE_NUMBER_COLUMNS: Final = (
 )
 # A score's values, likewise.
 SCORE_VALUE_COLUMNS: Final = ("score_date", *SCORE_NUMBER_COLUMNS, "previous_score", "trend", "risk_level")
+# What the previous score was as computed, and under which profile version (its restatement under the
+# score's own version is previous_score, what the trend compares with).
+PREVIOUS_PROFILE_COLUMNS: Final = ("previous_score_as_computed", "previous_profile_id", "previous_profile_version")
 LIST_COLUMNS: Final = (
     "organization_id",
     "organization_name",
@@ -35,6 +38,7 @@ LIST_COLUMNS: Final = (
     "calculated_at",
     "profile_id",
     "profile_version",
+    *PREVIOUS_PROFILE_COLUMNS,
 )
 
 # The tenants' active overrides, at `now` (a parameter or now()).
@@ -58,10 +62,12 @@ FOR UPDATE
 REFRESH_FROM_WRITTEN_SQL = f"""
 INSERT INTO tenant_latest_scores AS l (
     {", ".join(LIST_COLUMNS[:10])}, previous_risk_level, trend, risk_level, calculated_at, profile_id,
-    profile_version, override_id, override_risk_level, override_expires_at, effective_risk_level, changed_at)
+    profile_version, {", ".join(PREVIOUS_PROFILE_COLUMNS)}, override_id, override_risk_level, override_expires_at,
+    effective_risk_level, changed_at)
 SELECT s.organization_id, o.name, s.score_date, s.overall_score, s.login_score, s.case_resolution_score,
        s.campaign_completion_score, s.feature_adoption_score, s.support_ticket_score, s.previous_score,
        p.risk_level, s.trend, s.risk_level, s.calculated_at, s.profile_id, s.profile_version,
+       {", ".join(f"s.{c}" for c in PREVIOUS_PROFILE_COLUMNS)},
        v.override_id, v.risk_level, v.expires_at, coalesce(v.risk_level, s.risk_level), now()
 FROM written s
 JOIN organizations o ON o.id = s.organization_id
@@ -192,7 +198,8 @@ SELECT * FROM (
     SELECT l.organization_id, l.organization_name, s.score_date, s.overall_score, s.login_score,
            s.case_resolution_score, s.campaign_completion_score, s.feature_adoption_score,
            s.support_ticket_score, s.previous_score, s.trend, s.risk_level, s.calculated_at, s.profile_id,
-           s.profile_version, coalesce(v.risk_level, s.risk_level) AS effective_risk_level,
+           s.profile_version, s.previous_score_as_computed, s.previous_profile_id, s.previous_profile_version,
+           coalesce(v.risk_level, s.risk_level) AS effective_risk_level,
            v.override_id AS active_override_id
     FROM tenant_latest_scores l
     CROSS JOIN LATERAL (

@@ -27,6 +27,7 @@ WRITTEN_COLUMNS = (
     "calculated_at",
     "profile_id",
     "profile_version",
+    *latest_scores.PREVIOUS_PROFILE_COLUMNS,
 )
 
 BATCH_SQL = f"""

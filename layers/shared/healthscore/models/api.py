@@ -46,7 +46,9 @@ class ScoreSummary(ApiModel):
     campaign_completion_score: int | None
     feature_adoption_score: int | None
     support_ticket_score: int | None
-    previous_score: int | None
+    previous_score: int | None = Field(
+        description="The previous score restated under this score's profile version: what the trend compares with"
+    )
     trend: Trend
     risk_level: RiskLevel = Field(description="The override's level while one is active, else computedRiskLevel")
     computed_risk_level: RiskLevel = Field(description="The level the score's formula gives")
@@ -54,6 +56,11 @@ class ScoreSummary(ApiModel):
     calculated_at: datetime
     profile_id: str = Field(description="The scoring profile that produced the score")
     profile_version: int
+    previous_score_as_computed: int | None = Field(
+        description="The previous score as it was computed and shown, under previousProfileId's version"
+    )
+    previous_profile_id: str | None = Field(description="The profile that computed the previous score")
+    previous_profile_version: int | None
 
 
 class ScoreList(ApiModel):

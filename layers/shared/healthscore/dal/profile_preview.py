@@ -1,0 +1,159 @@
+"""The what-if preview as one set-based statement over the stored integer component scores.
+
+A profile changes only how a score's integer components combine (core/scoring.py, `weighted_overall`), so
+a tenant's latest stored components give, exactly, its overall under a candidate, and its previous score's
+components the previous score restated under it: what the trend compares with. Each `round` is an exact
+`div(2p + q, 2q)` of numerics, as in integers `rounded_ratio`; no value is computed in floating point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from psycopg import sql
+
+from healthscore.core.profiles import ScoringProfile
+from healthscore.core.weights import COMPONENTS
+from healthscore.dal.connection import DbConnection
+from healthscore.dal.latest_scores import SCORE_NUMBER_COLUMNS
+
+COMPONENT_COLUMNS: Final = dict(zip(COMPONENTS, SCORE_NUMBER_COLUMNS[1:], strict=True))
+MOVERS: Final = 20
+
+# Each ACTIVE tenant's latest score, and the one before it, as they are stored.
+SCORED_SQL = sql.SQL("""
+SELECT o.id AS organization_id, o.name AS organization_name, s.overall_score AS score_from,
+       s.risk_level AS risk_from, {overall} AS score_to, {previous} AS previous_to
+FROM organizations o
+CROSS JOIN LATERAL (
+    SELECT t.* FROM tenant_health_scores t WHERE t.organization_id = o.id ORDER BY t.score_date DESC LIMIT 1
+) s
+LEFT JOIN LATERAL (
+    SELECT t.* FROM tenant_health_scores t
+    WHERE t.organization_id = o.id AND t.score_date < s.score_date ORDER BY t.score_date DESC LIMIT 1
+) p ON true
+WHERE o.status = 'ACTIVE' AND {matches}
+""")
+
+# Trend and risk (core/scoring.py's `trend` and `risk_level`) under the candidate's thresholds.
+JUDGED_SQL = sql.SQL("""
+SELECT x.*, CASE
+    WHEN x.score_to < %(high)s OR (x.score_to < %(high_if_declining)s AND x.declining) THEN 'HIGH'
+    WHEN x.score_to < %(medium)s OR x.declining THEN 'MEDIUM'
+    ELSE 'LOW' END AS risk_to
+FROM (
+    SELECT y.*, coalesce(y.score_to - y.previous_to < -%(trend_threshold)s, false) AS declining
+    FROM ({scored}) y
+) x
+""")
+
+PREVIEW_SQL = sql.SQL("""
+WITH judged AS MATERIALIZED ({judged})
+SELECT risk_from, risk_to, count(*) AS tenants, count(*) FILTER (WHERE score_from <> score_to) AS changed,
+       NULL::uuid AS organization_id, NULL::text AS organization_name, NULL::int AS score_from, NULL::int AS score_to
+FROM judged GROUP BY risk_from, risk_to
+UNION ALL (
+    SELECT risk_from, risk_to, NULL, NULL, organization_id, organization_name, score_from, score_to
+    FROM judged WHERE score_from <> score_to OR risk_from <> risk_to
+    ORDER BY abs(score_to - score_from) DESC, risk_from = risk_to, organization_id
+    LIMIT %(movers)s
+)
+""")
+
+
+@dataclass(frozen=True)
+class PreviewRows:
+    transitions: list[dict[str, Any]]  # risk_from, risk_to, tenants, changed
+    movers: list[dict[str, Any]]  # largest absolute change first
+
+
+def _overall(alias: str, profile: ScoringProfile, prefix: str) -> tuple[sql.Composable, dict[str, Any]]:
+    """`weighted_overall` of `alias`'s stored components under `profile`, with its parameters."""
+    units = profile.weight_units
+    params: dict[str, Any] = {f"{prefix}neutral": profile.neutral_score}
+    points, weights = [], []
+    for name, column in COMPONENT_COLUMNS.items():
+        unit = sql.Placeholder(f"{prefix}{name}")
+        params[f"{prefix}{name}"] = units[name]
+        score = sql.Identifier(alias, column)
+        if profile.missing_data == "neutral":
+            points.append(
+                sql.SQL("coalesce({s}, {n}::numeric) * {u}::numeric").format(
+                    s=score, n=sql.Placeholder(f"{prefix}neutral"), u=unit
+                )
+            )
+            weights.append(sql.SQL("{u}::numeric").format(u=unit))
+        else:
+            points.append(sql.SQL("coalesce({s} * {u}::numeric, 0)").format(s=score, u=unit))
+            weights.append(sql.SQL("CASE WHEN {s} IS NULL THEN 0 ELSE {u}::numeric END").format(s=score, u=unit))
+    p, q = sql.SQL(" + ").join(points), sql.SQL(" + ").join(weights)
+    return sql.SQL("div(2 * ({p}) + ({q}), 2 * ({q}))::int").format(p=p, q=q), params
+
+
+def _segment(profile: ScoringProfile, index: int) -> tuple[sql.Composable, dict[str, Any]]:
+    """core/profile_matching.py's `segment_matches` on (o, s): the tenant as of its latest score."""
+    segment, conditions = profile.segment, []
+    params: dict[str, Any] = {}
+    key = f"segment{index}_"
+    if segment.tenant_age_days_below is not None:
+        params[key + "age"] = segment.tenant_age_days_below
+        conditions.append(
+            sql.SQL("(o.created_at IS NOT NULL AND s.as_of - o.created_at < make_interval(days => {}))").format(
+                sql.Placeholder(key + "age")
+            )
+        )
+    if segment.min_users is not None:
+        params[key + "min"] = segment.min_users
+        conditions.append(sql.SQL("(s.inputs->>'totalUsers')::int >= {}").format(sql.Placeholder(key + "min")))
+    if segment.max_users is not None:
+        params[key + "max"] = segment.max_users
+        conditions.append(sql.SQL("(s.inputs->>'totalUsers')::int <= {}").format(sql.Placeholder(key + "max")))
+    if segment.organization_ids is not None:
+        params[key + "ids"] = list(segment.organization_ids)
+        conditions.append(sql.SQL("o.id = ANY({}::uuid[])").format(sql.Placeholder(key + "ids")))
+    if not conditions:
+        return sql.SQL("true"), {}
+    return sql.SQL("({})").format(sql.SQL(" AND ").join(conditions)), params
+
+
+def _judged(candidate: ScoringProfile, earlier: list[ScoringProfile]) -> tuple[sql.Composed, dict[str, Any]]:
+    """Every tenant the candidate scores (it matches, no profile tried before it does), judged under it."""
+    overall, params = _overall("s", candidate, "to_")
+    previous, previous_params = _overall("p", candidate, "previous_")
+    matches, match_params = _segment(candidate, 0)
+    excluded = []
+    for index, profile in enumerate(earlier, start=1):
+        condition, condition_params = _segment(profile, index)
+        excluded.append(sql.SQL("NOT {}").format(condition))
+        match_params |= condition_params
+    scored = SCORED_SQL.format(
+        overall=overall,
+        previous=sql.SQL("CASE WHEN p.organization_id IS NULL THEN NULL ELSE {} END").format(previous),
+        matches=sql.SQL(" AND ").join([matches, *excluded]),
+    )
+    thresholds = candidate.risk_thresholds
+    return JUDGED_SQL.format(scored=scored), params | previous_params | match_params | {
+        "high": thresholds.high,
+        "high_if_declining": thresholds.high_if_declining,
+        "medium": thresholds.medium,
+        "trend_threshold": candidate.trend_threshold,
+    }
+
+
+def preview_rows(conn: DbConnection, candidate: ScoringProfile, earlier: list[ScoringProfile]) -> PreviewRows:
+    """Risk transitions (with counts of changed scores) and the movers, `earlier`: the profiles tried first."""
+    judged, params = _judged(candidate, earlier)
+    rows = conn.execute(PREVIEW_SQL.format(judged=judged), params | {"movers": MOVERS}).fetchall()
+    return PreviewRows(
+        transitions=[row for row in rows if row["tenants"] is not None],
+        movers=[row for row in rows if row["tenants"] is None],
+    )
+
+
+def previewed_tenants(
+    conn: DbConnection, candidate: ScoringProfile, earlier: list[ScoringProfile]
+) -> list[dict[str, Any]]:
+    """Every tenant the preview counts, with its score and risk from and to (what it aggregates)."""
+    judged, params = _judged(candidate, earlier)
+    return conn.execute(judged, params).fetchall()
