@@ -111,6 +111,8 @@ def test_preview_equals_the_scores_after_apply_with_zero_differences(
     previewed_ids = {m.organization_id for m in full}
     assert {org for org, row in after.items() if row["profile_id"] == "onboarding"} == previewed_ids
     assert all(after[org]["profile_version"] == 1 for org in previewed_ids)
+    # The candidate's trend was in play for the tenants it scores (young: they improve).
+    assert {after[org]["trend"] for org in previewed_ids} > {"STABLE"}
     assert all(after[org] == before[org] for org in after if org not in previewed_ids)  # the others untouched
     for mover in answer["movers"]:
         row = after[UUID(mover["organizationId"])]
