@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 from healthscore.core.weights import HEALTH_WEIGHTS
@@ -108,6 +108,19 @@ def add_tickets(conn: DbConnection, org_id: UUID, created: Iterable[datetime]) -
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO support_tickets (id, organization_id, created_at) VALUES (%s, %s, %s)", rows)
     return [row[0] for row in rows]
+
+
+# The default profile with login 0.30 -> 0.15 and feature adoption 0.15 -> 0.30: a PUT body.
+DEFAULT_REWEIGHTED: Final = {
+    "priority": 1000,
+    "weights": {
+        "login": "0.15",
+        "caseResolution": "0.25",
+        "campaignCompletion": "0.20",
+        "featureAdoption": "0.30",
+        "supportTickets": "0.10",
+    },
+}
 
 
 def add_score(

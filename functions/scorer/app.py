@@ -33,6 +33,7 @@ METRIC_NAMES = {
     "skipped": "TenantsSkipped",
     "failed": "TenantsFailed",
     "poison": "PoisonMessages",
+    "restated": "DaysRestated",
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from uuid import UUID
 
 from api_support import request
+from factories import DEFAULT_REWEIGHTED
 from handlers import lambda_context, load_handler
 from pipeline_support import message_body, sqs_event
 
@@ -160,16 +161,7 @@ def test_a_default_weight_change_previews_exactly_and_trends_compare_like_with_l
     """The issue's case: default's login 0.30 -> 0.15, feature adoption 0.15 -> 0.30, on a fleet with trends."""
     seed_fleet(conn, TENANTS, seed=7, as_of=AS_OF, replace=False)
     before = score_two_days(conn)
-    document = {
-        "priority": 1000,
-        "weights": {
-            "login": "0.15",
-            "caseResolution": "0.25",
-            "campaignCompletion": "0.20",
-            "featureAdoption": "0.30",
-            "supportTickets": "0.10",
-        },
-    }
+    document = DEFAULT_REWEIGHTED
     status, answer = request("POST /profiles/{profileId}/preview", path={"profileId": "default"}, body=document)
     assert status == 200, answer
     active = load_active_profiles(conn, None)

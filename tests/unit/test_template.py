@@ -50,6 +50,7 @@ OPERATIONS = {
     ("PUT", "/profiles/{profileId}"),
     ("DELETE", "/profiles/{profileId}"),
     ("POST", "/profiles/{profileId}/preview"),
+    ("POST", "/profiles/{profileId}/restate"),
 }
 DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
 

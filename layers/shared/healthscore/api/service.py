@@ -18,7 +18,7 @@ from healthscore.core.metrics import MetricType, rate
 from healthscore.core.overrides import OverrideRuleError
 from healthscore.core.risk_change import contribution_deltas
 from healthscore.core.weights import COMPONENTS
-from healthscore.dal import features, latest_scores, metrics, organizations, overrides, runs, scores
+from healthscore.dal import features, latest_scores, metrics, organizations, overrides, restated_scores, runs, scores
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_scores import LIST_COLUMNS, Keyset, PageRequest, ScoreFilters
 from healthscore.logic import overrides as override_use_cases
@@ -28,6 +28,7 @@ from healthscore.models.api import (
     Adoption,
     ContributionChange,
     FeatureUsage,
+    HistoryBasis,
     HistoryPoint,
     MetricHistory,
     MetricPoint,
@@ -179,9 +180,9 @@ def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, fl
     )
 
 
-def score_history(conn: DbConnection, organization_id: UUID, days: int) -> ScoreHistory:
+def score_history(conn: DbConnection, organization_id: UUID, days: int, basis: HistoryBasis) -> ScoreHistory:
     require_organization(conn, organization_id)
-    rows = scores.score_history(conn, organization_id, days, until=_today())
+    rows = restated_scores.score_history(conn, organization_id, days, until=_today(), restated=basis == "restated")
     items = [HistoryPoint.model_validate({**row, "date": row["score_date"]}) for row in rows]
     return ScoreHistory(organization_id=organization_id, items=items)
 

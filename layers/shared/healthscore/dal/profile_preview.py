@@ -36,17 +36,33 @@ LEFT JOIN LATERAL (
 WHERE o.status = 'ACTIVE' AND {matches}
 """)
 
-# Trend and risk (core/scoring.py's `trend` and `risk_level`) under the candidate's thresholds.
+# Trend and risk (core/scoring.py's `trend` and `risk_level`) of `score_to` against `previous_to` under a
+# profile's thresholds (`thresholds`' parameters).
 JUDGED_SQL = sql.SQL("""
 SELECT x.*, CASE
     WHEN x.score_to < %(high)s OR (x.score_to < %(high_if_declining)s AND x.declining) THEN 'HIGH'
     WHEN x.score_to < %(medium)s OR x.declining THEN 'MEDIUM'
-    ELSE 'LOW' END AS risk_to
+    ELSE 'LOW' END AS risk_to,
+    CASE WHEN x.declining THEN 'DECLINING'
+         WHEN x.score_to - x.previous_to > %(trend_threshold)s THEN 'IMPROVING'
+         ELSE 'STABLE' END AS trend_to
 FROM (
     SELECT y.*, coalesce(y.score_to - y.previous_to < -%(trend_threshold)s, false) AS declining
     FROM ({scored}) y
 ) x
 """)
+
+
+def thresholds(profile: ScoringProfile) -> dict[str, int]:
+    """JUDGED_SQL's parameters."""
+    risk = profile.risk_thresholds
+    return {
+        "high": risk.high,
+        "high_if_declining": risk.high_if_declining,
+        "medium": risk.medium,
+        "trend_threshold": profile.trend_threshold,
+    }
+
 
 PREVIEW_SQL = sql.SQL("""
 WITH judged AS MATERIALIZED ({judged})
@@ -68,7 +84,7 @@ class PreviewRows:
     movers: list[dict[str, Any]]  # largest absolute change first
 
 
-def _overall(alias: str, profile: ScoringProfile, prefix: str) -> tuple[sql.Composable, dict[str, Any]]:
+def weighted_overall_sql(alias: str, profile: ScoringProfile, prefix: str) -> tuple[sql.Composable, dict[str, Any]]:
     """`weighted_overall` of `alias`'s stored components under `profile`, with its parameters."""
     units = profile.weight_units
     params: dict[str, Any] = {f"{prefix}neutral": profile.neutral_score}
@@ -119,26 +135,43 @@ def _segment(profile: ScoringProfile, index: int) -> tuple[sql.Composable, dict[
 
 def _judged(candidate: ScoringProfile, earlier: list[ScoringProfile]) -> tuple[sql.Composed, dict[str, Any]]:
     """Every tenant the candidate scores (it matches, no profile tried before it does), judged under it."""
-    overall, params = _overall("s", candidate, "to_")
-    previous, previous_params = _overall("p", candidate, "previous_")
-    matches, match_params = _segment(candidate, 0)
-    excluded = []
-    for index, profile in enumerate(earlier, start=1):
-        condition, condition_params = _segment(profile, index)
-        excluded.append(sql.SQL("NOT {}").format(condition))
-        match_params |= condition_params
+    overall, params = weighted_overall_sql("s", candidate, "to_")
+    previous, previous_params = weighted_overall_sql("p", candidate, "previous_")
+    matches, match_params = _matches(candidate, earlier)
     scored = SCORED_SQL.format(
         overall=overall,
         previous=sql.SQL("CASE WHEN p.organization_id IS NULL THEN NULL ELSE {} END").format(previous),
-        matches=sql.SQL(" AND ").join([matches, *excluded]),
+        matches=matches,
     )
-    thresholds = candidate.risk_thresholds
-    return JUDGED_SQL.format(scored=scored), params | previous_params | match_params | {
-        "high": thresholds.high,
-        "high_if_declining": thresholds.high_if_declining,
-        "medium": thresholds.medium,
-        "trend_threshold": candidate.trend_threshold,
-    }
+    return JUDGED_SQL.format(scored=scored), params | previous_params | match_params | thresholds(candidate)
+
+
+MATCHED_SQL = sql.SQL("""
+SELECT o.id FROM organizations o
+CROSS JOIN LATERAL (
+    SELECT t.as_of, t.inputs FROM tenant_health_scores t WHERE t.organization_id = o.id
+    ORDER BY t.score_date DESC LIMIT 1
+) s
+WHERE o.status = 'ACTIVE' AND {matches}
+ORDER BY o.id
+""")
+
+
+def _matches(profile: ScoringProfile, earlier: list[ScoringProfile]) -> tuple[sql.Composable, dict[str, Any]]:
+    """The profile's segment holds and no earlier profile's does."""
+    matches, params = _segment(profile, 0)
+    excluded = []
+    for index, other in enumerate(earlier, start=1):
+        condition, condition_params = _segment(other, index)
+        excluded.append(sql.SQL("NOT {}").format(condition))
+        params |= condition_params
+    return sql.SQL(" AND ").join([matches, *excluded]), params
+
+
+def scored_by(conn: DbConnection, profile: ScoringProfile, earlier: list[ScoringProfile]) -> list[Any]:
+    """The ACTIVE tenants with a score that `profile` scores, as of their latest score (the preview's tenants)."""
+    matches, params = _matches(profile, earlier)
+    return [row["id"] for row in conn.execute(MATCHED_SQL.format(matches=matches), params)]
 
 
 def preview_rows(conn: DbConnection, candidate: ScoringProfile, earlier: list[ScoringProfile]) -> PreviewRows:

@@ -113,13 +113,6 @@ ORDER BY s.score_date DESC
 LIMIT 1
 """
 
-HISTORY_SQL = """
-SELECT score_date, overall_score, trend, risk_level
-FROM tenant_health_scores
-WHERE organization_id = %(id)s AND score_date > %(until)s - %(days)s::int
-ORDER BY score_date
-"""
-
 
 def scores_before(conn: DbConnection, ids: list[UUID], score_date: date) -> dict[UUID, dict[str, Any]]:
     """Each tenant's latest score from a day before `score_date` (PREVIOUS_COLUMNS and its contributions)."""
@@ -158,11 +151,6 @@ def previous_score(previous: dict[str, Any]) -> PreviousScore:
 
 def latest_score(conn: DbConnection, organization_id: UUID) -> dict[str, Any] | None:
     return conn.execute(LATEST_SQL, {"id": organization_id}).fetchone()
-
-
-def score_history(conn: DbConnection, organization_id: UUID, days: int, until: date) -> list[dict[str, Any]]:
-    """Scores of the `days` days ending at `until`, oldest first."""
-    return conn.execute(HISTORY_SQL, {"id": organization_id, "days": days, "until": until}).fetchall()
 
 
 def database_now(conn: DbConnection) -> datetime:

@@ -12,7 +12,7 @@ from pydantic.alias_generators import to_camel
 from healthscore.core.metrics import MetricType
 from healthscore.core.scoring import RiskLevel, Trend
 from healthscore.core.weights import Component
-from healthscore.models.messages import Job
+from healthscore.models.messages import RunJob
 
 SortBy = Literal["overallScore", "organizationName", "calculatedAt"]
 SortOrder = Literal["asc", "desc"]
@@ -155,11 +155,32 @@ class PortfolioSummary(ApiModel):
     newly_high_risk_count: int = Field(description="How many tenants are newly high risk in all")
 
 
+HistoryBasis = Literal["computed", "restated"]
+
+
 class HistoryPoint(ApiModel):
     date: date
     overall_score: int
     trend: Trend
     risk_level: RiskLevel
+    basis: HistoryBasis = Field(description="restated: under a restatement's profile version; computed: as scored")
+    profile_id: str
+    profile_version: int
+
+
+class RestateRequest(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_day: date = Field(alias="from", description="The first day to restate (YYYY-MM-DD)")
+    last_day: date = Field(alias="to", description="The last day to restate: not in the future, at most 400 days on")
+
+
+class RestatementStarted(ApiModel):
+    message: str
+    run_id: str = Field(description="Follow it with GET /runs/{runId}")
+    profile_id: str
+    profile_version: int = Field(description="The active version, under which the days are restated")
+    tenants: int = Field(description="The tenants the profile scores today, whose stored days are restated")
 
 
 class ScoreHistory(ApiModel):
@@ -209,7 +230,7 @@ class RunStarted(ApiModel):
 
 class RunProgress(ApiModel):
     run_id: str
-    job: Job
+    job: RunJob
     as_of: datetime
     tenant_count: int | None = Field(description="Tenants enqueued; null until the fan-out has finished enqueuing")
     scored: int = Field(description="Tenants done: scored (or, for record-metrics, recorded)")
