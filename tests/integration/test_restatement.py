@@ -9,6 +9,7 @@ as-computed scores, the latest rows and the summary are untouched, and no event 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -194,3 +195,23 @@ def test_a_restatement_is_for_administrators_of_a_known_profile_over_past_days(
     status, progress = request("GET /runs/{runId}", path={"runId": answer["runId"]})
     assert (status, progress["complete"]) == (200, True)
     assert request("POST /profiles/{profileId}/restate", path=path, body=body, roles=ADMIN)[0] == 202
+
+
+def test_a_restate_message_of_the_wrong_shape_is_poison_naming_the_field(
+    conn: DbConnection, queues: LocalQueues
+) -> None:
+    good = {"type": "restate", "runId": "restate:default:x", "profileId": "default", "profileVersion": 1}
+    good |= {"from": "2026-01-01", "to": "2026-01-30", "organizationIds": ["00000000-0000-4000-8000-000000000001"]}
+    bad = [
+        ({**good, "organizationIds": []}, "organizationIds"),
+        ({**good, "from": "2026-02-01"}, "to must be on or after from"),
+        ({**good, "profileId": "Not A Slug"}, "profileId"),
+        ({**good, "organizationIds": ["0"] * 201}, "organizationIds"),
+    ]
+    scorer = load_handler("scorer").lambda_handler
+    event = sqs_event([json.dumps(body) for body, _ in bad])
+    assert scorer(event, lambda_context()) == {"batchItemFailures": []}
+    dead = drain(queues.dead_letter_queue_url)
+    reasons = {d["Body"]: d["MessageAttributes"]["PoisonReason"]["StringValue"] for d in dead}
+    for body, field in bad:
+        assert field in reasons[json.dumps(body)], reasons
