@@ -151,17 +151,18 @@ def test_an_interrupted_restatement_finishes_on_redelivery_with_the_same_rows(
     assert status == 202, body
     messages = [message["Body"] for message in drain(queues.scoring_queue_url)]
     assert 400 < body["tenants"] <= 450  # the tenants with a score
-    assert len(messages) == 3  # 200 a message
+    assert len(messages) == 2  # 30 days: 266 tenants a message (8,000 scores)
+    first = len(json.loads(messages[0])["organizationIds"])
 
     scorer = load_handler("scorer").lambda_handler
     assert scorer(sqs_event(messages[:1]), lambda_context()) == {"batchItemFailures": []}  # then interrupted
     status, progress = request("GET /runs/{runId}", path={"runId": body["runId"]})
-    assert (progress["complete"], progress["scored"], progress["pending"]) == (False, 200, body["tenants"] - 200)
+    assert (progress["complete"], progress["scored"], progress["pending"]) == (False, first, body["tenants"] - first)
     again = request("POST /profiles/{profileId}/restate", path={"profileId": "default"}, body=days, roles=ADMIN)
     assert again == (409, {**again[1], "runId": body["runId"]})  # one restatement of a profile at a time
     partial = restated_rows(conn)
 
-    assert scorer(sqs_event(messages), lambda_context()) == {"batchItemFailures": []}  # redelivered, all three
+    assert scorer(sqs_event(messages), lambda_context()) == {"batchItemFailures": []}  # redelivered, both
     status, progress = request("GET /runs/{runId}", path={"runId": body["runId"]})
     assert (progress["complete"], progress["scored"], progress["pending"]) == (True, body["tenants"], 0)
     done = restated_rows(conn)
@@ -200,13 +201,14 @@ def test_a_restatement_is_for_administrators_of_a_known_profile_over_past_days(
 def test_a_restate_message_of_the_wrong_shape_is_poison_naming_the_field(
     conn: DbConnection, queues: LocalQueues
 ) -> None:
-    good = {"type": "restate", "runId": "restate:default:x", "profileId": "default", "profileVersion": 1}
-    good |= {"from": "2026-01-01", "to": "2026-01-30", "organizationIds": ["00000000-0000-4000-8000-000000000001"]}
+    tenant = "00000000-0000-4000-8000-000000000001"
+    good: dict[str, Any] = {"type": "restate", "runId": "restate:default:x", "profileId": "default"}
+    good |= {"profileVersion": 1, "from": "2026-01-01", "to": "2026-01-30", "organizationIds": [tenant]}
     bad = [
         ({**good, "organizationIds": []}, "organizationIds"),
         ({**good, "from": "2026-02-01"}, "to must be on or after from"),
         ({**good, "profileId": "Not A Slug"}, "profileId"),
-        ({**good, "organizationIds": ["0"] * 201}, "organizationIds"),
+        ({**good, "organizationIds": [tenant] * 267}, "at most 266 tenants for 30 days"),
     ]
     scorer = load_handler("scorer").lambda_handler
     event = sqs_event([json.dumps(body) for body, _ in bad])

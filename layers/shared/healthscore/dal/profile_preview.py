@@ -104,7 +104,8 @@ def weighted_overall_sql(alias: str, profile: ScoringProfile, prefix: str) -> tu
             points.append(sql.SQL("coalesce({s} * {u}::numeric, 0)").format(s=score, u=unit))
             weights.append(sql.SQL("CASE WHEN {s} IS NULL THEN 0 ELSE {u}::numeric END").format(s=score, u=unit))
     p, q = sql.SQL(" + ").join(points), sql.SQL(" + ").join(weights)
-    return sql.SQL("div(2 * ({p}) + ({q}), 2 * ({q}))::int").format(p=p, q=q), params
+    # NULL where nothing can be weighed (a row stored without components): never the case of a scorer's row.
+    return sql.SQL("div(2 * ({p}) + ({q}), nullif(2 * ({q}), 0))::int").format(p=p, q=q), params
 
 
 def _segment(profile: ScoringProfile, index: int) -> tuple[sql.Composable, dict[str, Any]]:

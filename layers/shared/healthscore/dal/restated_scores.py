@@ -40,7 +40,7 @@ written AS (
     SELECT j.organization_id, j.score_date, j.score_to, j.previous_to, j.trend_to, j.risk_to, %(profile_id)s,
            %(profile_version)s, %(run_id)s, now()
     FROM ({judged}) j
-    WHERE j.score_date >= %(first_day)s
+    WHERE j.score_date >= %(first_day)s AND j.score_to IS NOT NULL
     ON CONFLICT (organization_id, score_date) DO UPDATE SET
         overall_score = EXCLUDED.overall_score, previous_score = EXCLUDED.previous_score, trend = EXCLUDED.trend,
         risk_level = EXCLUDED.risk_level, profile_id = EXCLUDED.profile_id,

@@ -21,7 +21,7 @@ from healthscore.dal.connection import DbConnection
 from healthscore.logic.enqueue import enqueue_messages
 from healthscore.logic.preview import tried_before
 from healthscore.logic.run_guard import start_run_unless_running
-from healthscore.models.messages import RESTATE_TENANTS_PER_MESSAGE, RestateMessage
+from healthscore.models.messages import RestateMessage, restate_tenants_per_message
 
 
 class UnknownProfileError(LookupError):
@@ -63,7 +63,7 @@ def start_restatement(
                 last_day=last_day,
                 organization_ids=list(ids),
             )
-            for ids in batched(tenants, RESTATE_TENANTS_PER_MESSAGE)
+            for ids in batched(tenants, restate_tenants_per_message((last_day - first_day).days + 1))
         ]
         enqueue_messages(queue_url, messages)
     except Exception:
