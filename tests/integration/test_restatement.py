@@ -40,9 +40,10 @@ def as_of(day: date) -> datetime:
 
 
 def score_days(conn: DbConnection, active: ProfileSet) -> None:
-    """Every ACTIVE tenant on each of the 30 days, oldest first, set-based (as `run nightly`'s past days)."""
+    """Every ACTIVE tenant on the day before the 30 days (what the first one's trend compares with), then on
+    each of them, oldest first, set-based (as `run nightly`'s past days)."""
     ids = [row["id"] for row in conn.execute("SELECT id FROM organizations WHERE status = 'ACTIVE' ORDER BY id")]
-    for offset in range(DAYS):
+    for offset in range(-1, DAYS):
         moment = as_of(FIRST_DAY + timedelta(days=offset))
         score_tenants(conn, [TenantRequest(org, moment, f"day-{offset}") for org in ids], active)
 
@@ -108,11 +109,16 @@ def test_restating_30_days_equals_scoring_them_under_the_profile_from_the_start(
     conn.execute("DELETE FROM tenant_latest_scores")
     conn.execute("DELETE FROM tenant_health_scores")
     score_days(conn, load_active_profiles(conn, None))
-    fresh = {key: (row[0], row[1], row[2], row[3], "default", 2) for key, row in computed(conn).items()}
+    fresh = {
+        key: (row[0], row[1], row[2], row[3], "default", 2)
+        for key, row in computed(conn).items()
+        if key[1] >= FIRST_DAY
+    }
     assert len(fresh) == len(first) > 400 * DAYS  # the scored tenants (some have no users) on every day
     assert [key for key in fresh if fresh[key] != first.get(key)] == []
     # The weight change moved scores: the restatement is not the as-computed series again.
-    assert sum(first[key][0] != row[0] for key, row in as_computed.items()) > 100
+    assert sum(first[key][0] != row[0] for key, row in as_computed.items() if key in first) > 100
+    assert any(first[key][1] is not None for key in first if key[1] == FIRST_DAY)  # its previous: the day before
 
 
 def test_history_marks_each_point_restated_or_computed(conn: DbConnection, queues: LocalQueues) -> None:
