@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from api_support import request
-from factories import DEFAULT_REWEIGHTED
+from factories import DEFAULT_REWEIGHTED, add_org, add_score
 from handlers import lambda_context, load_handler
 from pipeline_support import drain, drain_through_scorer, published, sqs_event
 
@@ -223,3 +224,19 @@ def test_a_restate_message_of_the_wrong_shape_is_poison_naming_the_field(
     reasons = {d["Body"]: d["MessageAttributes"]["PoisonReason"]["StringValue"] for d in dead}
     for body, field in bad:
         assert field in reasons[json.dumps(body)], reasons
+
+
+def test_the_example_event_restates_its_range(conn: DbConnection, queues: LocalQueues, events_dir: Path) -> None:
+    event = json.loads((events_dir / "sqs_restate_batch.json").read_text())
+    message = json.loads(event["Records"][0]["body"])
+    for org in message["organizationIds"]:
+        add_org(conn, org_id=UUID(org))
+        for day in (date(2026, 11, 6), date(2026, 12, 1)):
+            add_score(conn, UUID(org), day, 50, components={"login_score": 50})
+    load_active_profiles(conn, None)
+    assert request("PUT /profiles/{profileId}", path={"profileId": "default"}, body=V2, roles=ADMIN)[0] == 200
+    assert load_handler("scorer").lambda_handler(event, lambda_context()) == {"batchItemFailures": []}
+    rows = restated_rows(conn)
+    assert sorted(rows) == sorted((UUID(org), date(2026, 12, 1)) for org in message["organizationIds"])
+    # login 50 (0.15) and tickets 50 (0.10) weigh 50 under v2 too; the day before, restated, is the previous
+    assert set(rows.values()) == {(50, 50, "STABLE", "MEDIUM", "default", 2)}
