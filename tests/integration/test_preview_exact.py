@@ -68,6 +68,20 @@ def previewed(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet)
     ]
 
 
+def evaluated(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -> dict[UUID, tuple[int, str]]:
+    """What `scoring.evaluate` gives each tenant the candidate would score, from its stored inputs, against
+    its previous score restated under the candidate: the preview's reference."""
+    with_candidate = active.with_candidate(candidate)
+    reference: dict[UUID, tuple[int, str]] = {}
+    for row in latest_inputs(conn):
+        facts = TenantFacts(row.organization_id, row.inputs.total_users, row.created_at)
+        if with_candidate.profile_for(facts, row.as_of).profile_id == candidate.profile_id:
+            restated = row.previous.restated(candidate).overall if row.previous else None
+            evaluation = scoring.evaluate(row.inputs, restated, candidate)
+            reference[row.organization_id] = (evaluation.score.overall, evaluation.risk_level)
+    return reference
+
+
 def latest(conn: DbConnection) -> dict[UUID, dict[str, object]]:
     rows = conn.execute(
         "SELECT organization_id, overall_score, trend, risk_level, profile_id, profile_version"
@@ -170,15 +184,7 @@ def test_a_default_weight_change_previews_exactly_and_trends_compare_like_with_l
     assert len(full) == answer["tenants"] == len(before)
 
     # The preview's SQL equals scoring.evaluate, tenant by tenant, from the stored inputs and previous score.
-    with_candidate = active.with_candidate(candidate)
-    reference = {}
-    for row in latest_inputs(conn):
-        facts = TenantFacts(row.organization_id, row.inputs.total_users, row.created_at)
-        if with_candidate.profile_for(facts, row.as_of).profile_id == "default":
-            restated = row.previous.restated(candidate).overall if row.previous else None
-            evaluation = scoring.evaluate(row.inputs, restated, candidate)
-            reference[row.organization_id] = (evaluation.score.overall, evaluation.risk_level)
-    assert {org: (m.score_to, m.risk_to) for org, m in full.items()} == reference
+    assert {org: (m.score_to, m.risk_to) for org, m in full.items()} == evaluated(conn, candidate, active)
 
     status, saved = request(
         "PUT /profiles/{profileId}", path={"profileId": "default"}, body=document, roles="PLATFORM_ADMIN"
@@ -199,3 +205,19 @@ def test_a_default_weight_change_previews_exactly_and_trends_compare_like_with_l
     assert {(r["previous_profile_id"], r["previous_profile_version"]) for r in stored} == {("default", 1)}
     # The previous score is restated (what the trend compared with), its as-computed value kept beside it.
     assert any(r["previous_score"] != r["previous_score_as_computed"] for r in stored)
+
+
+def test_the_preview_equals_evaluate_with_weights_too_precise_for_bigint(conn: DbConnection, queues: object) -> None:
+    """Weights of 19 decimals: the statement weighs in numeric (their units overflow bigint), still exactly."""
+    seed_fleet(conn, 120, seed=13, as_of=AS_OF, replace=False)
+    score_fleet(conn, "run-week-before", WEEK_BEFORE)
+    score_fleet(conn, "run-before")
+    weights = {"login": "0.1234567890123456789", "caseResolution": "0.2765432109876543211"}
+    weights |= {"campaignCompletion": "0.2", "featureAdoption": "0.3", "supportTickets": "0.1"}
+    document = {"priority": 5, "segment": {"minUsers": 10}, "missingData": "neutral", "weights": weights}
+    candidate = new_version("precise", ProfileDocument.model_validate(document), 1)
+    assert 200 * sum(candidate.weight_units.values()) >= 2**62
+    active = load_active_profiles(conn, None)
+    previewed_rows = {m.organization_id: (m.score_to, m.risk_to) for m in previewed(conn, candidate, active)}
+    assert len(previewed_rows) > 20
+    assert previewed_rows == evaluated(conn, candidate, active)

@@ -4,6 +4,13 @@ A profile changes only how a score's integer components combine (core/scoring.py
 a tenant's latest stored components give, exactly, its overall under a candidate, and its previous score's
 components the previous score restated under it: what the trend compares with. Each `round` is an exact
 `div(2p + q, 2q)` of numerics, as in integers `rounded_ratio`; no value is computed in floating point.
+
+It reads each tenant's row of `tenant_latest_scores`, which keeps the previous score's components, the
+score's as-of and its total users beside the latest score (written with it): one row a tenant in one
+pass, where probing the scores' primary key twice a tenant cost 8 buffer pages a tenant. A score
+written late for a day before a tenant's latest one does not rewrite that row (as for its
+`previous_risk_level`): until the tenant is scored again, the preview restates the previous score it
+was written with.
 """
 
 from __future__ import annotations
@@ -21,18 +28,13 @@ from healthscore.dal.latest_scores import SCORE_NUMBER_COLUMNS
 COMPONENT_COLUMNS: Final = dict(zip(COMPONENTS, SCORE_NUMBER_COLUMNS[1:], strict=True))
 MOVERS: Final = 20
 
-# Each ACTIVE tenant's latest score, and the one before it, as they are stored.
+# Each ACTIVE tenant's latest score and the previous score's components, from its latest row (one row a
+# tenant, read in one pass: no probe of the scores per tenant).
 SCORED_SQL = sql.SQL("""
 SELECT o.id AS organization_id, o.name AS organization_name, s.overall_score AS score_from,
        s.risk_level AS risk_from, {overall} AS score_to, {previous} AS previous_to
-FROM organizations o
-CROSS JOIN LATERAL (
-    SELECT t.* FROM tenant_health_scores t WHERE t.organization_id = o.id ORDER BY t.score_date DESC LIMIT 1
-) s
-LEFT JOIN LATERAL (
-    SELECT t.* FROM tenant_health_scores t
-    WHERE t.organization_id = o.id AND t.score_date < s.score_date ORDER BY t.score_date DESC LIMIT 1
-) p ON true
+FROM tenant_latest_scores s
+JOIN organizations o ON o.id = s.organization_id
 WHERE o.status = 'ACTIVE' AND {matches}
 """)
 
@@ -84,32 +86,40 @@ class PreviewRows:
     movers: list[dict[str, Any]]  # largest absolute change first
 
 
-def weighted_overall_sql(alias: str, profile: ScoringProfile, prefix: str) -> tuple[sql.Composable, dict[str, Any]]:
-    """`weighted_overall` of `alias`'s stored components under `profile`, with its parameters."""
+def weighted_overall_sql(
+    alias: str, profile: ScoringProfile, prefix: str, columns: str = ""
+) -> tuple[sql.Composable, dict[str, Any]]:
+    """`weighted_overall` of `alias`'s stored components (named `columns` + the component's column) under
+    `profile`, with its parameters.
+
+    In bigint where every sum fits (weights of a few decimals: units of at most millions), whose integer
+    division of non-negative values is the floor, several times faster than numeric; in numeric otherwise.
+    """
     units = profile.weight_units
+    small = 200 * sum(units.values()) < 2**62
+    exact = sql.SQL("bigint" if small else "numeric")
     params: dict[str, Any] = {f"{prefix}neutral": profile.neutral_score}
     points, weights = [], []
     for name, column in COMPONENT_COLUMNS.items():
-        unit = sql.Placeholder(f"{prefix}{name}")
+        unit = sql.SQL("{}::{}").format(sql.Placeholder(f"{prefix}{name}"), exact)
         params[f"{prefix}{name}"] = units[name]
-        score = sql.Identifier(alias, column)
+        score = sql.Identifier(alias, columns + column)
         if profile.missing_data == "neutral":
-            points.append(
-                sql.SQL("coalesce({s}, {n}::numeric) * {u}::numeric").format(
-                    s=score, n=sql.Placeholder(f"{prefix}neutral"), u=unit
-                )
-            )
-            weights.append(sql.SQL("{u}::numeric").format(u=unit))
+            neutral = sql.SQL("{}::{}").format(sql.Placeholder(f"{prefix}neutral"), exact)
+            points.append(sql.SQL("coalesce({s}, {n}) * {u}").format(s=score, n=neutral, u=unit))
+            weights.append(unit)
         else:
-            points.append(sql.SQL("coalesce({s} * {u}::numeric, 0)").format(s=score, u=unit))
-            weights.append(sql.SQL("CASE WHEN {s} IS NULL THEN 0 ELSE {u}::numeric END").format(s=score, u=unit))
+            points.append(sql.SQL("coalesce({s} * {u}, 0)").format(s=score, u=unit))
+            weights.append(sql.SQL("CASE WHEN {s} IS NULL THEN 0 ELSE {u} END").format(s=score, u=unit))
     p, q = sql.SQL(" + ").join(points), sql.SQL(" + ").join(weights)
     # NULL where nothing can be weighed (a row stored without components): never the case of a scorer's row.
-    return sql.SQL("div(2 * ({p}) + ({q}), nullif(2 * ({q}), 0))::int").format(p=p, q=q), params
+    division = "(2 * ({p}) + ({q})) / nullif(2 * ({q}), 0)" if small else "div(2 * ({p}) + ({q}), nullif(2 * ({q}), 0))"
+    return sql.SQL("(" + division + ")::int").format(p=p, q=q), params
 
 
 def _segment(profile: ScoringProfile, index: int) -> tuple[sql.Composable, dict[str, Any]]:
-    """core/profile_matching.py's `segment_matches` on (o, s): the tenant as of its latest score."""
+    """core/profile_matching.py's `segment_matches` on (o, s): the tenant as of its latest score (s, its row of
+    tenant_latest_scores: as_of and total_users)."""
     segment, conditions = profile.segment, []
     params: dict[str, Any] = {}
     key = f"segment{index}_"
@@ -122,10 +132,10 @@ def _segment(profile: ScoringProfile, index: int) -> tuple[sql.Composable, dict[
         )
     if segment.min_users is not None:
         params[key + "min"] = segment.min_users
-        conditions.append(sql.SQL("(s.inputs->>'totalUsers')::int >= {}").format(sql.Placeholder(key + "min")))
+        conditions.append(sql.SQL("s.total_users >= {}").format(sql.Placeholder(key + "min")))
     if segment.max_users is not None:
         params[key + "max"] = segment.max_users
-        conditions.append(sql.SQL("(s.inputs->>'totalUsers')::int <= {}").format(sql.Placeholder(key + "max")))
+        conditions.append(sql.SQL("s.total_users <= {}").format(sql.Placeholder(key + "max")))
     if segment.organization_ids is not None:
         params[key + "ids"] = list(segment.organization_ids)
         conditions.append(sql.SQL("o.id = ANY({}::uuid[])").format(sql.Placeholder(key + "ids")))
@@ -137,22 +147,18 @@ def _segment(profile: ScoringProfile, index: int) -> tuple[sql.Composable, dict[
 def _judged(candidate: ScoringProfile, earlier: list[ScoringProfile]) -> tuple[sql.Composed, dict[str, Any]]:
     """Every tenant the candidate scores (it matches, no profile tried before it does), judged under it."""
     overall, params = weighted_overall_sql("s", candidate, "to_")
-    previous, previous_params = weighted_overall_sql("p", candidate, "previous_")
+    previous, previous_params = weighted_overall_sql("s", candidate, "previous_", "previous_")
     matches, match_params = _matches(candidate, earlier)
     scored = SCORED_SQL.format(
         overall=overall,
-        previous=sql.SQL("CASE WHEN p.organization_id IS NULL THEN NULL ELSE {} END").format(previous),
+        previous=sql.SQL("CASE WHEN s.previous_support_ticket_score IS NULL THEN NULL ELSE {} END").format(previous),
         matches=matches,
     )
     return JUDGED_SQL.format(scored=scored), params | previous_params | match_params | thresholds(candidate)
 
 
 MATCHED_SQL = sql.SQL("""
-SELECT o.id FROM organizations o
-CROSS JOIN LATERAL (
-    SELECT t.as_of, t.inputs FROM tenant_health_scores t WHERE t.organization_id = o.id
-    ORDER BY t.score_date DESC LIMIT 1
-) s
+SELECT o.id FROM tenant_latest_scores s JOIN organizations o ON o.id = s.organization_id
 WHERE o.status = 'ACTIVE' AND {matches}
 ORDER BY o.id
 """)
