@@ -10,12 +10,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 from healthscore.core.weights import HEALTH_WEIGHTS
 from healthscore.dal import score_writes
 from healthscore.dal.connection import DbConnection
+from healthscore.dal.latest_scores import PREVIOUS_PROFILE_COLUMNS
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _sequence = itertools.count(1)
@@ -109,6 +110,19 @@ def add_tickets(conn: DbConnection, org_id: UUID, created: Iterable[datetime]) -
     return [row[0] for row in rows]
 
 
+# The default profile with login 0.30 -> 0.15 and feature adoption 0.15 -> 0.30: a PUT body.
+DEFAULT_REWEIGHTED: Final = {
+    "priority": 1000,
+    "weights": {
+        "login": "0.15",
+        "caseResolution": "0.25",
+        "campaignCompletion": "0.20",
+        "featureAdoption": "0.30",
+        "supportTickets": "0.10",
+    },
+}
+
+
 def add_score(
     conn: DbConnection,
     org_id: UUID,
@@ -148,5 +162,6 @@ def add_score(
         "explanation": dict(explanation or {"contributions": {}, "missingComponents": []}),
         "profile_id": "default",
         "profile_version": 1,
+        **dict.fromkeys(PREVIOUS_PROFILE_COLUMNS),
     }
     score_writes.write_scores(conn, [row])  # the scorer's write: the latest row follows

@@ -34,6 +34,7 @@ METRIC_NAMES = {
     "skipped": "TenantsSkipped",
     "failed": "TenantsFailed",
     "poison": "PoisonMessages",
+    "restated": "DaysRestated",
 }
 
 

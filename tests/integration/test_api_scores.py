@@ -231,7 +231,16 @@ def test_history_is_oldest_first(tenants: list[UUID]) -> None:
     assert status == 200
     today = datetime.now(UTC).date()
     assert [item["date"] for item in body["items"]] == [(today - timedelta(days=1)).isoformat(), today.isoformat()]
-    assert set(body["items"][0]) == {"date", "overallScore", "trend", "riskLevel"}
+    assert set(body["items"][0]) == {
+        "date",
+        "overallScore",
+        "trend",
+        "riskLevel",
+        "basis",
+        "profileId",
+        "profileVersion",
+    }
+    assert (body["items"][0]["basis"], body["items"][0]["profileId"]) == ("computed", "default")
 
     status, body = request(
         "GET /scores/{organizationId}/history", path={"organizationId": tenants[0]}, query={"days": 1}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from api_support import add_scored_tenants
+from factories import DEFAULT_REWEIGHTED
 
 from healthscore.dal.connection import DbConnection
 from healthscore_dev.cli.main import main
@@ -54,3 +56,28 @@ def test_a_bad_file_names_the_field(conn: DbConnection, tmp_path: Path, capsys: 
     assert main(["profiles", "preview", str(bad)]) == 1
     assert "profileId: must be a slug" in capsys.readouterr().out
     assert conn.execute("SELECT count(*) AS n FROM scoring_profiles WHERE profile_id = 'x'").fetchone() == {"n": 0}
+
+
+def test_restate_goes_through_a_local_queue_and_the_scorer(
+    conn: DbConnection, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command points these at its local queue: the test restores them.
+    for name in ("SCORING_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "AWS_ENDPOINT_URL_SQS", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    ids = add_scored_tenants(conn, 4)  # yesterday and today
+    reweighted = tmp_path / "default.json"
+    reweighted.write_text(json.dumps({"profileId": "default", **DEFAULT_REWEIGHTED}))
+    assert main(["profiles", "apply", str(reweighted)]) == 0
+    capsys.readouterr()
+    assert main(["profiles", "restate", "default", "--days", "0"]) == 1
+    assert "--days must be between 1 and 400" in capsys.readouterr().out
+
+    assert main(["profiles", "restate", "default", "--days", "2"]) == 0
+    assert "default version 2: 4 of 4 tenant(s) restated" in capsys.readouterr().out
+    rows = conn.execute("SELECT organization_id, profile_version FROM tenant_restated_scores").fetchall()
+    assert sorted(r["organization_id"] for r in rows) == sorted(ids * 2)
+    assert {r["profile_version"] for r in rows} == {2}
+    assert main(["profiles", "restate", "nope", "--days", "2"]) == 1
+    assert "Profile nope not found" in capsys.readouterr().out

@@ -1,47 +1,91 @@
 """The what-if preview is exact: after applying the same profile, the real scorer gives every `to`.
 
-A demo fleet is scored by the real scorer handler, a candidate profile is previewed through the
-API handler, applied through the API, and the fleet scored again (same as-of: same inputs, same
-previous scores). Every tenant's new score and risk must equal the preview's, with 0 differences.
+A demo fleet is scored by the real scorer handler on two days a week apart (so that trends, and risk
+from `highIfDeclining`, are in play), a candidate profile is previewed through the API handler,
+applied through the API, and the last day scored again (same as-of: same inputs, same previous
+scores, restated under the candidate). Every tenant's new score and risk must equal the preview's,
+with 0 differences; and the preview's set-based SQL equals `scoring.evaluate` tenant by tenant.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 from api_support import request
+from factories import DEFAULT_REWEIGHTED
 from handlers import lambda_context, load_handler
 from pipeline_support import message_body, sqs_event
 
 from healthscore.core import scoring
-from healthscore.core.profiles import ProfileDocument, new_version
-from healthscore.dal import profiles
+from healthscore.core.profile_matching import ProfileSet, TenantFacts
+from healthscore.core.profiles import ProfileDocument, ScoringProfile, new_version
+from healthscore.dal import profile_preview, profiles
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_inputs import latest_inputs
 from healthscore.logic.active_profiles import load_active_profiles
-from healthscore.logic.preview import preview
+from healthscore.logic.preview import Mover, tried_before
 from healthscore_dev.demo.load import seed_fleet
 
 AS_OF = datetime(2026, 1, 15, 2, tzinfo=UTC)
+WEEK_BEFORE = AS_OF - timedelta(days=7)
 TENANTS = 300
 
 
-def score_fleet(conn: DbConnection, run_id: str) -> None:
+def score_fleet(conn: DbConnection, run_id: str, as_of: datetime = AS_OF) -> None:
     """Every active tenant through a new scorer execution environment, in the template's batches of 10."""
     ids = [row["id"] for row in conn.execute("SELECT id FROM organizations WHERE status = 'ACTIVE' ORDER BY id")]
     handler = load_handler("scorer").lambda_handler
     for start in range(0, len(ids), 10):
-        event = sqs_event([message_body(org, AS_OF, run_id) for org in ids[start : start + 10]])
+        event = sqs_event([message_body(org, as_of, run_id) for org in ids[start : start + 10]])
         assert handler(event, lambda_context()) == {"batchItemFailures": []}
+
+
+def score_two_days(conn: DbConnection) -> dict[UUID, dict[str, object]]:
+    """The fleet scored a week before AS_OF and on AS_OF; AS_OF's rows, which must exercise the trend rules."""
+    score_fleet(conn, "run-week-before", WEEK_BEFORE)
+    score_fleet(conn, "run-before")
+    before = latest(conn)
+    trends = Counter(str(row["trend"]) for row in before.values())
+    assert trends["IMPROVING"] > 0, trends
+    assert trends["DECLINING"] > 0, trends
+    # HIGH only because declining: at or above `high` (40), below `highIfDeclining` (60).
+    assert any(r["risk_level"] == "HIGH" and 40 <= int(str(r["overall_score"])) < 60 for r in before.values())
+    return before
+
+
+def previewed(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -> list[Mover]:
+    """Every tenant the preview counts, as the preview's one statement scores it."""
+    rows = profile_preview.previewed_tenants(conn, candidate, tried_before(candidate, active))
+    return [
+        Mover(
+            r["organization_id"], r["organization_name"], r["score_from"], r["score_to"], r["risk_from"], r["risk_to"]
+        )
+        for r in rows
+    ]
+
+
+def evaluated(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -> dict[UUID, tuple[int, str]]:
+    """What `scoring.evaluate` gives each tenant the candidate would score, from its stored inputs, against
+    its previous score restated under the candidate: the preview's reference."""
+    with_candidate = active.with_candidate(candidate)
+    reference: dict[UUID, tuple[int, str]] = {}
+    for row in latest_inputs(conn):
+        facts = TenantFacts(row.organization_id, row.inputs.total_users, row.created_at)
+        if with_candidate.profile_for(facts, row.as_of).profile_id == candidate.profile_id:
+            restated = row.previous.restated(candidate).overall if row.previous else None
+            evaluation = scoring.evaluate(row.inputs, restated, candidate)
+            reference[row.organization_id] = (evaluation.score.overall, evaluation.risk_level)
+    return reference
 
 
 def latest(conn: DbConnection) -> dict[UUID, dict[str, object]]:
     rows = conn.execute(
-        "SELECT organization_id, overall_score, risk_level, profile_id, profile_version FROM tenant_health_scores"
-        " WHERE score_date = %s",
+        "SELECT organization_id, overall_score, trend, risk_level, profile_id, profile_version"
+        " FROM tenant_health_scores WHERE score_date = %s",
         (AS_OF.date(),),
     )
     return {row["organization_id"]: row for row in rows}
@@ -51,8 +95,7 @@ def test_preview_equals_the_scores_after_apply_with_zero_differences(
     conn: DbConnection, queues: object, events_dir: Path
 ) -> None:
     seed_fleet(conn, TENANTS, seed=7, as_of=AS_OF, replace=False)
-    score_fleet(conn, "run-before")
-    before = latest(conn)
+    before = score_two_days(conn)
     assert {row["profile_id"] for row in before.values()} == {"default"}
 
     document = json.loads((events_dir / "profile_onboarding.json").read_text())
@@ -60,10 +103,11 @@ def test_preview_equals_the_scores_after_apply_with_zero_differences(
     status, answer = request("POST /profiles/{profileId}/preview", path={"profileId": profile_id}, body=document)
     assert status == 200, answer
     candidate = new_version(profile_id, ProfileDocument.model_validate(document), 1)
-    full = preview(conn, candidate, load_active_profiles(conn, None))
-    assert (full.tenants, full.changed) == (answer["tenants"], answer["changed"])
-    assert 10 <= full.tenants < len(before)  # the onboarding tenants only, and some of them
-    assert full.changed > 0
+    active = load_active_profiles(conn, None)
+    full = previewed(conn, candidate, active)
+    assert (len(full), sum(m.score_from != m.score_to for m in full)) == (answer["tenants"], answer["changed"])
+    assert 10 <= len(full) < len(before)  # the onboarding tenants only, and some of them
+    assert answer["changed"] > 0
 
     status, saved = request(
         "PUT /profiles/{profileId}", path={"profileId": profile_id}, body=document, roles="PLATFORM_ADMIN"
@@ -74,21 +118,23 @@ def test_preview_equals_the_scores_after_apply_with_zero_differences(
 
     differences = [
         m
-        for m in full.scored
+        for m in full
         if (after[m.organization_id]["overall_score"], after[m.organization_id]["risk_level"])
         != (m.score_to, m.risk_to)
     ]
     assert differences == []
-    previewed = {m.organization_id for m in full.scored}
-    assert {org for org, row in after.items() if row["profile_id"] == "onboarding"} == previewed
-    assert all(after[org]["profile_version"] == 1 for org in previewed)
-    assert all(after[org] == before[org] for org in after if org not in previewed)  # the others untouched
+    previewed_ids = {m.organization_id for m in full}
+    assert {org for org, row in after.items() if row["profile_id"] == "onboarding"} == previewed_ids
+    assert all(after[org]["profile_version"] == 1 for org in previewed_ids)
+    # The candidate's trend was in play for the tenants it scores (young: they improve).
+    assert {after[org]["trend"] for org in previewed_ids} > {"STABLE"}
+    assert all(after[org] == before[org] for org in after if org not in previewed_ids)  # the others untouched
     for mover in answer["movers"]:
         row = after[UUID(mover["organizationId"])]
         assert (row["overall_score"], row["risk_level"]) == (mover["to"], mover["riskTo"])
         assert before[UUID(mover["organizationId"])]["overall_score"] == mover["from"]
     transitions: dict[str, dict[str, int]] = {}
-    for org in previewed:
+    for org in previewed_ids:
         old, new = str(before[org]["risk_level"]), str(after[org]["risk_level"])
         transitions.setdefault(old, {}).setdefault(new, 0)
         transitions[old][new] += 1
@@ -121,3 +167,57 @@ def test_every_stored_score_is_reproducible_from_its_inputs_and_profile_version(
             row["trend"],
             row["risk_level"],
         )
+
+
+def test_a_default_weight_change_previews_exactly_and_trends_compare_like_with_like(
+    conn: DbConnection, queues: object
+) -> None:
+    """The issue's case: default's login 0.30 -> 0.15, feature adoption 0.15 -> 0.30, on a fleet with trends."""
+    seed_fleet(conn, TENANTS, seed=7, as_of=AS_OF, replace=False)
+    before = score_two_days(conn)
+    document = DEFAULT_REWEIGHTED
+    status, answer = request("POST /profiles/{profileId}/preview", path={"profileId": "default"}, body=document)
+    assert status == 200, answer
+    active = load_active_profiles(conn, None)
+    candidate = new_version("default", ProfileDocument.model_validate(document), 2)
+    full = {m.organization_id: m for m in previewed(conn, candidate, active)}
+    assert len(full) == answer["tenants"] == len(before)
+
+    # The preview's SQL equals scoring.evaluate, tenant by tenant, from the stored inputs and previous score.
+    assert {org: (m.score_to, m.risk_to) for org, m in full.items()} == evaluated(conn, candidate, active)
+
+    status, saved = request(
+        "PUT /profiles/{profileId}", path={"profileId": "default"}, body=document, roles="PLATFORM_ADMIN"
+    )
+    assert (status, saved["version"]) == (200, 2)
+    score_fleet(conn, "run-after")
+    after = latest(conn)
+    assert [
+        org
+        for org, m in full.items()
+        if (after[org]["overall_score"], after[org]["risk_level"]) != (m.score_to, m.risk_to)
+    ] == []
+    stored = conn.execute(
+        "SELECT previous_score, previous_score_as_computed, previous_profile_id, previous_profile_version, trend"
+        " FROM tenant_health_scores WHERE score_date = %s",
+        (AS_OF.date(),),
+    ).fetchall()
+    assert {(r["previous_profile_id"], r["previous_profile_version"]) for r in stored} == {("default", 1)}
+    # The previous score is restated (what the trend compared with), its as-computed value kept beside it.
+    assert any(r["previous_score"] != r["previous_score_as_computed"] for r in stored)
+
+
+def test_the_preview_equals_evaluate_with_weights_too_precise_for_bigint(conn: DbConnection, queues: object) -> None:
+    """Weights of 19 decimals: the statement weighs in numeric (their units overflow bigint), still exactly."""
+    seed_fleet(conn, 120, seed=13, as_of=AS_OF, replace=False)
+    score_fleet(conn, "run-week-before", WEEK_BEFORE)
+    score_fleet(conn, "run-before")
+    weights = {"login": "0.1234567890123456789", "caseResolution": "0.2765432109876543211"}
+    weights |= {"campaignCompletion": "0.2", "featureAdoption": "0.3", "supportTickets": "0.1"}
+    document = {"priority": 5, "segment": {"minUsers": 10}, "missingData": "neutral", "weights": weights}
+    candidate = new_version("precise", ProfileDocument.model_validate(document), 1)
+    assert 200 * sum(candidate.weight_units.values()) >= 2**62
+    active = load_active_profiles(conn, None)
+    previewed_rows = {m.organization_id: (m.score_to, m.risk_to) for m in previewed(conn, candidate, active)}
+    assert len(previewed_rows) > 20
+    assert previewed_rows == evaluated(conn, candidate, active)

@@ -30,8 +30,10 @@ def score(org: UUID, as_of: datetime = AS_OF) -> None:
 
 def test_a_risk_change_publishes_exactly_one_event(conn: DbConnection, risk_events: str) -> None:
     org = add_scorable_tenant(conn, AS_OF)  # scores 100: LOW
-    yesterday = {"contributions": {"login": 15.0, "caseResolution": 25.0, "supportTickets": 10.0}}
-    add_score(conn, org, (AS_OF - timedelta(days=1)).date(), 50, risk_level="HIGH", explanation=yesterday)
+    # Yesterday 50: login 50 (15 points), case 100 (25), campaign 0, feature 0, tickets 100 (10).
+    components = {"login_score": 50, "case_resolution_score": 100, "campaign_completion_score": 0}
+    components |= {"feature_adoption_score": 0, "support_ticket_score": 100}
+    add_score(conn, org, (AS_OF - timedelta(days=1)).date(), 50, risk_level="HIGH", components=components)
 
     score(org)
     score(org)  # duplicate delivery: already announced today

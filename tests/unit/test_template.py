@@ -51,6 +51,7 @@ OPERATIONS = {
     ("PUT", "/profiles/{profileId}"),
     ("DELETE", "/profiles/{profileId}"),
     ("POST", "/profiles/{profileId}/preview"),
+    ("POST", "/profiles/{profileId}/restate"),
 }
 DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
 
@@ -402,7 +403,10 @@ def test_cors_allows_every_method_a_route_uses_and_exposes_retry_after() -> None
     assert cors["ExposeHeaders"] == ["Retry-After"]
 
 
-@pytest.mark.parametrize("operation", [("POST", "/profiles/{profileId}/preview"), ("POST", "/calculate-all")])
+@pytest.mark.parametrize(
+    "operation",
+    [("POST", "/profiles/{profileId}/preview"), ("POST", "/calculate-all"), ("POST", "/profiles/{profileId}/restate")],
+)
 def test_the_expensive_routes_have_their_own_lower_throttles_on_both_prefixes(operation: tuple[str, str]) -> None:
     properties = resources()["HealthApi"]["Properties"]
     default = properties["DefaultRouteSettings"]

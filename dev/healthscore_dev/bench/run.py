@@ -15,7 +15,7 @@ import os
 import platform
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,7 +23,7 @@ from uuid import UUID
 from healthscore.config import get_settings
 from healthscore.core.weights import HealthWeights
 from healthscore.dal.connection import DbConnection
-from healthscore_dev.bench import api_latency, batch_size, cold_start, floor, seed_style
+from healthscore_dev.bench import api_latency, batch_size, cold_start, floor, restatement, seed_style
 from healthscore_dev.bench.database import (
     active_ids,
     batches_of,
@@ -35,6 +35,7 @@ from healthscore_dev.bench.database import (
 from healthscore_dev.bench.report import print_table, ratio, write_json
 from healthscore_dev.bench.scorer_run import ScorerRun, run_scorer
 
+RESTATE_DAYS = 30  # POST /profiles/{profileId}/restate's 30 days, the target
 RESULTS_FILE = cold_start.PROJECT_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -83,6 +84,11 @@ def run_bench(
         size: _per_batch(conn, ids[:per_batch_sample], as_of, weights, size) for size in (10, settings.batch_size)
     }
     one_environment, floor_batch_tenants, floor_batch_seconds = per_batch[settings.batch_size]
+
+    print(f"restatement: {RESTATE_DAYS} days of {fleet:,} tenants through the scorer handler ...", flush=True)
+    restated = restatement.measure_restatement(
+        conn, ids, as_of.date() - timedelta(days=1), RESTATE_DAYS, settings.max_concurrency, settings.batch_size
+    )
 
     study: list[batch_size.BatchSizePoint] = []
     if batch_sizes:
@@ -167,6 +173,7 @@ def _results(v: dict[str, Any]) -> dict[str, Any]:
             }
             for size, (scorer_run, floor_tenants, floor_seconds) in v["per_batch"].items()
         ],
+        "restatement": asdict(v["restated"]) | {"rowsPerSecond": v["restated"].rows_per_second},
         "floorCheck": asdict(v["check"]),
         "batchSizes": [
             asdict(p.run)
@@ -217,6 +224,12 @@ def _print(r: dict[str, Any]) -> None:
             f" ({p['scorerMsPerBatch']:.1f} ms vs {p['floorMsPerBatch']:.1f} ms a batch,"
             f" {p['roundTripsPerBatch']:.0f} round trips)"
         )
+    restated = r["restatement"]
+    print(
+        f"restatement of {restated['days']} days x {restated['tenants']:,} tenants through the scorer handler:"
+        f" {restated['rows']:,} scores in {restated['seconds']:.1f} s ({restated['rowsPerSecond']:,.0f}/s,"
+        f" {restated['messages']} messages, {restated['concurrency']} workers, {restated['failures']} failed)"
+    )
     check = r["floorCheck"]
     print(
         f"the seed's sleep alone: {r['tenants']:,} tenants x 0.1 s = {seed['sleepSecondsForFleet']:,.0f} s a night;"

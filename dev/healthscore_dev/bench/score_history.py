@@ -4,7 +4,8 @@ Row by row, 100,000 tenants x 90 days is 9 million round trips; one INSERT ... S
 organizations x generate_series writes them inside the database. The scores are
 deterministic (a hash of tenant and day) and each day's trend and risk follow from the
 day before, as the scorer would have set them; the explanation is minimal, since the API
-shows only the latest score in full and the history as (date, score, trend, risk).
+shows only the latest score in full and the history as (date, score, trend, risk). The score is
+also its one component (support tickets), which a restatement combines.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ IDLE_INPUTS = (
 
 HISTORY_SQL = """
 INSERT INTO tenant_health_scores (
-    organization_id, score_date, overall_score, previous_score, trend, risk_level,
+    organization_id, score_date, overall_score, support_ticket_score, previous_score, trend, risk_level,
     run_id, as_of, weights, inputs, explanation)
-SELECT organization_id, score_date, overall, previous,
+SELECT organization_id, score_date, overall, overall, previous,
        trend, CASE WHEN overall < 40 OR (overall < 60 AND trend = 'DECLINING') THEN 'HIGH'
                    WHEN overall < 70 OR trend = 'DECLINING' THEN 'MEDIUM' ELSE 'LOW' END,
        %(run_id)s, score_date + time '02:00', '{}'::jsonb, %(inputs)s::jsonb,

@@ -143,6 +143,11 @@ def sqs_message(org_id: UUID, as_of: str, job: MessageType = "calculate-score", 
     body = ScoringMessage.model_validate(
         {"type": job, "organizationId": str(org_id), "asOf": as_of, "runId": run_id}
     ).body()
+    return received_message(body)
+
+
+def received_message(body: str) -> dict[str, Any]:
+    """A message of the scoring queue with this body, as the event source passes it on."""
     now_ms = str(int(time.time() * 1000))
     return {
         "MessageId": str(uuid.uuid4()),

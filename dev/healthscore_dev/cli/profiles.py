@@ -1,8 +1,9 @@
-"""`healthscore profiles list | show ID | apply FILE.json | preview FILE.json`: profiles kept in version control.
+"""`healthscore profiles list | show ID | apply FILE.json | preview FILE.json | restate ID --days N`.
 
 The commands work on DATABASE_URL (the embedded database without it) through the API's own use
 cases, so a file is validated, saved and previewed exactly as PUT and POST .../preview would.
-A profile file is a profile with its `profileId`, e.g. events/profile_onboarding.json.
+A profile file is a profile with its `profileId`, e.g. events/profile_onboarding.json. `restate`
+goes, as POST .../restate does, through a scoring queue (a local one) and the scorer handler.
 """
 
 from __future__ import annotations
@@ -11,16 +12,26 @@ import argparse
 import getpass
 import json
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from healthscore.api import profile_service
-from healthscore.api.problems import BadBodyError
+from healthscore.api import profile_service, service
+from healthscore.api.problems import BadBodyError, ResourceNotFoundError
 from healthscore.core.profiles import PROFILE_ID_PATTERN, ProfileDocument
 from healthscore.dal.connection import connect
+from healthscore.logic.run_guard import RunInProgressError
+from healthscore.models.api import RestateRequest
+from healthscore.models.messages import RESTATE_MAX_DAYS
 from healthscore_dev.local.embedded_db import use_local_database
+from healthscore_dev.local.event_source import LocalEventSource
+from healthscore_dev.local.lambda_context import use_local_powertools
+from healthscore_dev.local.pipeline import queue_is_empty
+from healthscore_dev.local.sqs_server import start_local_sqs
+from healthscore_dev.local.template_settings import queue_settings
 
 
 class ProfileFileError(ValueError):
@@ -28,7 +39,7 @@ class ProfileFileError(ValueError):
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("profiles", help="scoring profiles: list, show, apply, preview")
+    group = commands.add_parser("profiles", help="scoring profiles: list, show, apply, preview, restate")
     sub = group.add_subparsers(required=True)
     listing = sub.add_parser("list", help="the active version of every profile")
     listing.add_argument("--json", action="store_true", help="as JSON, like GET /profiles")
@@ -43,6 +54,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     preview.add_argument("file", type=Path, metavar="FILE.json")
     preview.add_argument("--json", action="store_true", help="as JSON, like POST /profiles/{profileId}/preview")
     preview.set_defaults(handler=run_preview)
+    restate = sub.add_parser(
+        "restate", help="restate the last N days of the profile's tenants under its active version (what POST does)"
+    )
+    restate.add_argument("profile_id", metavar="PROFILE_ID")
+    restate.add_argument(
+        "--days", type=int, required=True, help=f"days ending today (UTC) to restate, 1-{RESTATE_MAX_DAYS}"
+    )
+    restate.set_defaults(handler=run_restate)
 
 
 def read_profile_file(path: Path) -> tuple[str, ProfileDocument]:
@@ -129,3 +148,34 @@ def run_preview(args: argparse.Namespace) -> int:
         for m in result.movers:
             print(f"{m.organization_name[:40]:<40} {m.score_from:>4} {m.score_to:>4}  {m.risk_from} -> {m.risk_to}")
     return 0
+
+
+def run_restate(args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= RESTATE_MAX_DAYS:
+        print(f"healthscore profiles restate: --days must be between 1 and {RESTATE_MAX_DAYS}, got {args.days}")
+        return 1
+    use_local_powertools()
+    started = time.perf_counter()
+    settings = queue_settings()
+    queues = start_local_sqs(settings)  # before the settings are first read: they name its queue
+    today = datetime.now(UTC).date()
+    days = RestateRequest.model_validate({"from": today - timedelta(days=args.days - 1), "to": today})
+    try:
+        with connect(use_local_database()) as conn:
+            try:
+                run = profile_service.restate_profile(conn, args.profile_id, days, today)
+            except (ResourceNotFoundError, RunInProgressError) as exc:
+                print(f"healthscore profiles restate: {exc}")
+                return 1
+            source = LocalEventSource.for_scorer(
+                queues.scoring_queue_url, settings.batch_size, settings.max_concurrency
+            )
+            source.run(until=lambda: queue_is_empty(queues.scoring_queue_url))
+            progress = service.run_progress(conn, run.run_id)
+    finally:
+        queues.stop()
+    print(
+        f"{run.profile_id} version {run.profile_version}: {progress.scored} of {run.tenants} tenant(s) restated"
+        f" from {days.first_day} to {days.last_day} in {time.perf_counter() - started:.1f} s (run {run.run_id})"
+    )
+    return 0 if progress.complete and not progress.failed else 1

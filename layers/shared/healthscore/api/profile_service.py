@@ -6,6 +6,8 @@ Each takes the connection and validated parameters and returns a response model,
 
 from __future__ import annotations
 
+from datetime import date
+
 from healthscore.api.problems import BadBodyError, ConflictError, ResourceNotFoundError
 from healthscore.config import get_settings
 from healthscore.core.profile_matching import ProfileSet
@@ -14,6 +16,9 @@ from healthscore.dal import profiles
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.active_profiles import configured_health_weights, load_active_profiles
 from healthscore.logic.preview import preview
+from healthscore.logic.restatement import UnknownProfileError, start_restatement
+from healthscore.models.api import RestatementStarted, RestateRequest
+from healthscore.models.messages import RESTATE_MAX_DAYS
 from healthscore.models.profiles import PreviewMover, ProfileBody, ProfileList, ProfileOut, ProfilePreview
 
 
@@ -73,4 +78,25 @@ def preview_profile(conn: DbConnection, profile_id: str, document: ProfileDocume
             )
             for m in result.movers
         ],
+    )
+
+
+def restate_profile(conn: DbConnection, profile_id: str, days: RestateRequest, today: date) -> RestatementStarted:
+    """Start restating the profile's tenants' days; RunInProgressError (409) while one of it runs."""
+    if days.last_day > today:
+        raise BadBodyError("to", f"{days.last_day} is in the future (today is {today} UTC)")
+    if days.last_day < days.first_day:
+        raise BadBodyError("to", f"{days.last_day} is before from {days.first_day}")
+    if (days.last_day - days.first_day).days >= RESTATE_MAX_DAYS:
+        raise BadBodyError("from", f"at most {RESTATE_MAX_DAYS} days may be restated at once")
+    try:
+        run = start_restatement(conn, _active(conn), profile_id, days.first_day, days.last_day)
+    except UnknownProfileError as exc:
+        raise ResourceNotFoundError(str(exc)) from None
+    return RestatementStarted(
+        message=f"Restating {run.tenants} tenant(s) from {days.first_day} to {days.last_day}",
+        run_id=run.run_id,
+        profile_id=run.profile_id,
+        profile_version=run.profile_version,
+        tenants=run.tenants,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Final, get_type_hints
 from uuid import UUID
@@ -28,11 +29,14 @@ from healthscore.dal.latest_scores import ScoreFilters
 from healthscore.models.api import (
     Adoption,
     ErrorBody,
+    HistoryBasis,
     MetricHistory,
     OverrideHistory,
     OverrideRequest,
     PortfolioSummary,
     RecalculationQueued,
+    RestatementStarted,
+    RestateRequest,
     RiskOverride,
     RunInProgress,
     RunProgress,
@@ -134,8 +138,14 @@ def get_score(organization_id: OrganizationId) -> ScoreDetail:
 
 
 @route("GET", "/scores/{organizationId}/history", "A tenant's daily scores, oldest first")
-def get_score_history(organization_id: OrganizationId, days: Days = 30) -> ScoreHistory:
-    return service.score_history(get_connection(), organization_id, days)
+def get_score_history(
+    organization_id: OrganizationId,
+    days: Days = 30,
+    basis: Annotated[
+        HistoryBasis, Query(description="restated: each day's restated point where one exists (else computed)")
+    ] = "computed",
+) -> ScoreHistory:
+    return service.score_history(get_connection(), organization_id, days, basis)
 
 
 @route(
@@ -238,6 +248,18 @@ def preview_profile(profile_id: ProfileId, body: ProfileBodyParameter) -> Profil
     return profile_service.preview_profile(
         get_connection(), profile_id, profile_service.body_document(profile_id, body)
     )
+
+
+@route(
+    "POST",
+    "/profiles/{profileId}/restate",
+    "Restate the stored history of the profile's tenants under its active version (PLATFORM_ADMIN)",
+    roles=ADMIN_ROLES,
+    status_code=HTTPStatus.ACCEPTED,
+    responses={HTTPStatus.CONFLICT: ("A restatement of the profile is still in progress (its runId)", RunInProgress)},
+)
+def restate_profile(profile_id: ProfileId, days: Annotated[RestateRequest, Body()]) -> RestatementStarted:
+    return profile_service.restate_profile(get_connection(), profile_id, days, datetime.now(UTC).date())
 
 
 def route_roles(route_key: str | None) -> frozenset[Role]:

@@ -18,7 +18,7 @@ from healthscore.core.metrics import MetricType, rate
 from healthscore.core.overrides import OverrideRuleError
 from healthscore.core.risk_change import contribution_deltas
 from healthscore.core.weights import COMPONENTS
-from healthscore.dal import features, latest_scores, metrics, organizations, overrides, runs, scores
+from healthscore.dal import features, latest_scores, metrics, organizations, overrides, restated_scores, runs, scores
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_scores import LIST_COLUMNS, Keyset, PageRequest, ScoreFilters
 from healthscore.logic import overrides as override_use_cases
@@ -28,6 +28,7 @@ from healthscore.models.api import (
     Adoption,
     ContributionChange,
     FeatureUsage,
+    HistoryBasis,
     HistoryPoint,
     MetricHistory,
     MetricPoint,
@@ -153,11 +154,18 @@ def _by_component(values: dict[str, float]) -> dict[str, float]:
 
 
 def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, float]) -> ScoreChange | None:
+    """Against the previous score restated under this score's profile version (stored with the score);
+    a score stored before restating existed compares with the previous score's own contributions."""
     if row["previous_score"] is None:
         return None
-    organization_id = row["organization_id"]
-    previous = scores.scores_before(conn, [organization_id], row["score_date"]).get(organization_id)
-    before = previous["contributions"] if previous else {}
+    explanation = row["explanation"]
+    before = explanation.get("previousContributions")
+    previous_date = explanation.get("previousScoreDate")
+    if before is None:
+        organization_id = row["organization_id"]
+        previous = scores.scores_before(conn, [organization_id], row["score_date"]).get(organization_id)
+        before = previous["contributions"] if previous else {}
+        previous_date = previous["score_date"].isoformat() if previous else None
     changes = [
         ContributionChange(
             component=name, previous=before.get(name, 0), current=contributions.get(name, 0), delta=delta
@@ -166,15 +174,15 @@ def _change(conn: DbConnection, row: dict[str, Any], contributions: dict[str, fl
     ]
     return ScoreChange(
         previous_score=row["previous_score"],
-        previous_score_date=previous["score_date"] if previous else None,
+        previous_score_date=date.fromisoformat(previous_date) if previous_date else None,
         delta=row["overall_score"] - row["previous_score"],
         contributions=changes,  # biggest movement first
     )
 
 
-def score_history(conn: DbConnection, organization_id: UUID, days: int) -> ScoreHistory:
+def score_history(conn: DbConnection, organization_id: UUID, days: int, basis: HistoryBasis) -> ScoreHistory:
     require_organization(conn, organization_id)
-    rows = scores.score_history(conn, organization_id, days, until=_today())
+    rows = restated_scores.score_history(conn, organization_id, days, until=_today(), restated=basis == "restated")
     items = [HistoryPoint.model_validate({**row, "date": row["score_date"]}) for row in rows]
     return ScoreHistory(organization_id=organization_id, items=items)
 

@@ -26,3 +26,9 @@ def contribution_deltas(current: Mapping[str, float], previous: Mapping[str, flo
     before = previous or {}
     deltas = {name: round(current.get(name, 0.0) - before.get(name, 0.0), POINTS_PLACES) for name in COMPONENTS}
     return dict(sorted(deltas.items(), key=lambda item: abs(item[1]), reverse=True))
+
+
+def profile_changed(score: Mapping[str, object]) -> bool:
+    """The score was computed under another profile or version than its previous score (a stored row)."""
+    previous = score["previous_profile_id"], score["previous_profile_version"]
+    return previous != (None, None) and previous != (score["profile_id"], score["profile_version"])

@@ -8,7 +8,7 @@ binary floating point gets wrong for some tenants.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
 
@@ -181,6 +181,24 @@ def weighted_overall(components: ComponentScores, profile: ScoringProfile) -> He
 
 def health_score(inputs: UsageInputs, profile: ScoringProfile) -> HealthScore:
     return weighted_overall(component_scores(inputs), profile)
+
+
+@dataclass(frozen=True)
+class PreviousScore:
+    """A tenant's stored score of an earlier day, as computed under its own profile version."""
+
+    overall: int
+    components: ComponentScores
+    profile_id: str
+    profile_version: int
+
+    def restated(self, profile: ScoringProfile) -> HealthScore:
+        """This score re-evaluated under `profile`: exact, since a profile only changes how the integer
+        components combine. Under its own version that is the stored overall itself."""
+        again = weighted_overall(self.components, profile)
+        if (self.profile_id, self.profile_version) == (profile.profile_id, profile.version):
+            return replace(again, overall=self.overall)
+        return again
 
 
 def evaluate(inputs: UsageInputs, previous_score: int | None, profile: ScoringProfile) -> Evaluation:

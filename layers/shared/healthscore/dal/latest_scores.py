@@ -28,6 +28,11 @@ SCORE_NUMBER_COLUMNS: Final = (
 )
 # A score's values, likewise.
 SCORE_VALUE_COLUMNS: Final = ("score_date", *SCORE_NUMBER_COLUMNS, "previous_score", "trend", "risk_level")
+# What the previous score was as computed, and under which profile version (its restatement under the
+# score's own version is previous_score, what the trend compares with).
+PREVIOUS_PROFILE_COLUMNS: Final = ("previous_score_as_computed", "previous_profile_id", "previous_profile_version")
+# The previous score's components, kept on the latest row for the what-if preview (dal/profile_preview.py).
+PREVIOUS_COMPONENT_COLUMNS: Final = tuple(f"previous_{column}" for column in SCORE_NUMBER_COLUMNS[1:])
 LIST_COLUMNS: Final = (
     "organization_id",
     "organization_name",
@@ -35,6 +40,7 @@ LIST_COLUMNS: Final = (
     "calculated_at",
     "profile_id",
     "profile_version",
+    *PREVIOUS_PROFILE_COLUMNS,
 )
 
 # The tenants' active overrides, at `now` (a parameter or now()).
@@ -58,22 +64,26 @@ FOR UPDATE
 REFRESH_FROM_WRITTEN_SQL = f"""
 INSERT INTO tenant_latest_scores AS l (
     {", ".join(LIST_COLUMNS[:10])}, previous_risk_level, trend, risk_level, calculated_at, profile_id,
-    profile_version, override_id, override_risk_level, override_expires_at, effective_risk_level, changed_at)
+    profile_version, {", ".join(PREVIOUS_PROFILE_COLUMNS)}, as_of, total_users, {", ".join(PREVIOUS_COMPONENT_COLUMNS)},
+    override_id, override_risk_level, override_expires_at, effective_risk_level, changed_at)
 SELECT s.organization_id, o.name, s.score_date, s.overall_score, s.login_score, s.case_resolution_score,
        s.campaign_completion_score, s.feature_adoption_score, s.support_ticket_score, s.previous_score,
        p.risk_level, s.trend, s.risk_level, s.calculated_at, s.profile_id, s.profile_version,
+       {", ".join(f"s.{c}" for c in PREVIOUS_PROFILE_COLUMNS)}, s.as_of, s.total_users,
+       {", ".join(f"p.{c}" for c in SCORE_NUMBER_COLUMNS[1:])},
        v.override_id, v.risk_level, v.expires_at, coalesce(v.risk_level, s.risk_level), now()
 FROM written s
 JOIN organizations o ON o.id = s.organization_id
 LEFT JOIN LATERAL (
-    SELECT t.risk_level FROM tenant_health_scores t
+    SELECT t.risk_level, {", ".join(f"t.{c}" for c in SCORE_NUMBER_COLUMNS[1:])} FROM tenant_health_scores t
     WHERE t.organization_id = s.organization_id AND t.score_date < s.score_date
     ORDER BY t.score_date DESC LIMIT 1
 ) p ON true
 LEFT JOIN LATERAL ({ACTIVE_OVERRIDE_SQL.format(org="s.organization_id", now="now()")}) v ON true
 WHERE (SELECT count(*) FROM lapsed) >= 0
 ON CONFLICT (organization_id) DO UPDATE SET
-{", ".join(f"{c} = EXCLUDED.{c}" for c in LIST_COLUMNS[1:])}, previous_risk_level = EXCLUDED.previous_risk_level,
+{", ".join(f"{c} = EXCLUDED.{c}" for c in (*LIST_COLUMNS[1:], "as_of", "total_users", *PREVIOUS_COMPONENT_COLUMNS))},
+    previous_risk_level = EXCLUDED.previous_risk_level,
     override_id = EXCLUDED.override_id, override_risk_level = EXCLUDED.override_risk_level,
     override_expires_at = EXCLUDED.override_expires_at, effective_risk_level = EXCLUDED.effective_risk_level,
     changed_at = EXCLUDED.changed_at
@@ -183,7 +193,8 @@ SELECT * FROM (
     SELECT l.organization_id, l.organization_name, s.score_date, s.overall_score, s.login_score,
            s.case_resolution_score, s.campaign_completion_score, s.feature_adoption_score,
            s.support_ticket_score, s.previous_score, s.trend, s.risk_level, s.calculated_at, s.profile_id,
-           s.profile_version, coalesce(v.risk_level, s.risk_level) AS effective_risk_level,
+           s.profile_version, s.previous_score_as_computed, s.previous_profile_id, s.previous_profile_version,
+           coalesce(v.risk_level, s.risk_level) AS effective_risk_level,
            v.override_id AS active_override_id
     FROM tenant_latest_scores l
     CROSS JOIN LATERAL (

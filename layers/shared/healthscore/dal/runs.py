@@ -87,6 +87,7 @@ FROM scoring_runs r
 WHERE r.job = %(job)s
   AND r.started_at > now() - make_interval(hours => %(hours)s)
   AND left(r.run_id, length(%(recalculation)s)) <> %(recalculation)s
+  AND left(r.run_id, length(%(prefix)s)) = %(prefix)s
   AND (r.tenant_count IS NULL
        OR r.tenant_count > (SELECT count(*) FROM run_tenant_outcomes o WHERE o.run_id = r.run_id))
 ORDER BY r.started_at DESC
@@ -101,11 +102,11 @@ def lock_job(conn: DbConnection, job: str) -> None:
     conn.execute(LOCK_JOB_SQL, (f"scoring_runs:{job}",))
 
 
-def run_in_progress(conn: DbConnection, job: str, hours: int) -> str | None:
-    """The id of the latest fleet run of `job` started less than `hours` ago and still in progress, if any."""
-    row = conn.execute(
-        RUN_IN_PROGRESS_SQL, {"job": job, "hours": hours, "recalculation": RECALCULATION_RUN_PREFIX}
-    ).fetchone()
+def run_in_progress(conn: DbConnection, job: str, hours: int, prefix: str = "") -> str | None:
+    """The id of the latest fleet run of `job` (whose id starts with `prefix`) started less than `hours` ago
+    and still in progress, if any."""
+    params = {"job": job, "hours": hours, "recalculation": RECALCULATION_RUN_PREFIX, "prefix": prefix}
+    row = conn.execute(RUN_IN_PROGRESS_SQL, params).fetchone()
     return None if row is None else str(row["run_id"])
 
 

@@ -28,10 +28,13 @@ WRITTEN_COLUMNS = (
     "calculated_at",
     "profile_id",
     "profile_version",
+    *latest_scores.PREVIOUS_PROFILE_COLUMNS,
 )
 
 BATCH_SQL = f"""
-WITH written AS ({scores.UPSERT_SQL} RETURNING {", ".join(WRITTEN_COLUMNS)}),
+WITH written AS (
+    {scores.UPSERT_SQL} RETURNING {", ".join(WRITTEN_COLUMNS)}, as_of, (inputs->>'totalUsers')::int AS total_users
+),
 lapsed AS ({latest_scores.LAPSED_SQL}),
 latest AS ({latest_scores.REFRESH_FROM_WRITTEN_SQL}),
 outcomes AS ({runs.UPSERT_OUTCOME_SQL}),

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
+from healthscore.core.scoring import ComponentScores, PreviousScore
 from healthscore.dal import latest_scores, usage
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.usage import TenantUsage
@@ -21,6 +22,7 @@ SCORE_COLUMNS = (
     "explanation",
     "profile_id",
     "profile_version",
+    *latest_scores.PREVIOUS_PROFILE_COLUMNS,
 )
 JSON_COLUMNS = {"weights", "inputs", "explanation"}
 
@@ -29,7 +31,15 @@ JSON_COLUMNS = {"weights", "inputs", "explanation"}
 COLUMN_TYPES: Final = {
     "organization_id": "uuid",
     "score_date": "date",
-    **dict.fromkeys((*latest_scores.SCORE_NUMBER_COLUMNS, "previous_score"), "int"),
+    **dict.fromkeys(
+        (
+            *latest_scores.SCORE_NUMBER_COLUMNS,
+            "previous_score",
+            "previous_score_as_computed",
+            "previous_profile_version",
+        ),
+        "int",
+    ),
     "trend": "text",
     "risk_level": "text",
     "run_id": "text",
@@ -37,6 +47,7 @@ COLUMN_TYPES: Final = {
     **dict.fromkeys(JSON_COLUMNS, "jsonb"),
     "profile_id": "text",
     "profile_version": "int",
+    "previous_profile_id": "text",
 }
 
 UPSERT_SQL = f"""
@@ -48,20 +59,30 @@ ON CONFLICT (organization_id, score_date) DO UPDATE SET
 {", ".join(f"{column} = EXCLUDED.{column}" for column in SCORE_COLUMNS[2:])}, calculated_at = now()
 """  # noqa: S608 - column names are constants; every value is a parameter
 
-# A tenant's latest score from a day before %(score_date)s, one backward probe of the primary key. Of its
-# explanation only the contributions, what a change is explained by.
+# A tenant's latest score from a day before {before}, one backward probe of the primary key: its
+# component scores and profile version, what restates it under another profile version (core/scoring.py).
 PREVIOUS_SCORE_SQL = """
-SELECT t.score_date, t.overall_score, t.risk_level, coalesce(t.explanation->'contributions', '{{}}') AS contributions
+SELECT t.score_date, t.overall_score, t.risk_level, t.login_score, t.case_resolution_score,
+       t.campaign_completion_score, t.feature_adoption_score, t.support_ticket_score, t.profile_id, t.profile_version
 FROM tenant_health_scores t
-WHERE t.organization_id = {org} AND t.score_date < %(score_date)s
+WHERE t.organization_id = {org} AND t.score_date < {before}
 ORDER BY t.score_date DESC LIMIT 1
 """
-PREVIOUS_COLUMNS = ("score_date", "overall_score", "risk_level", "contributions")
+PREVIOUS_COLUMNS = (
+    "score_date",
+    "overall_score",
+    "risk_level",
+    *latest_scores.SCORE_NUMBER_COLUMNS[1:],
+    "profile_id",
+    "profile_version",
+)
 
+# With the contributions stored in its explanation, as it was shown.
 SCORES_BEFORE_SQL = f"""
-SELECT k.organization_id, p.*
+SELECT k.organization_id, p.*, coalesce(e.explanation->'contributions', '{{}}') AS contributions
 FROM unnest(%(ids)s::uuid[]) AS k (organization_id)
-CROSS JOIN LATERAL ({PREVIOUS_SCORE_SQL.format(org="k.organization_id")}) p
+CROSS JOIN LATERAL ({PREVIOUS_SCORE_SQL.format(org="k.organization_id", before="%(score_date)s")}) p
+JOIN tenant_health_scores e ON e.organization_id = k.organization_id AND e.score_date = p.score_date
 """  # noqa: S608 - a constant fragment
 
 # What scoring a batch reads, in one statement: each tenant's usage inputs, its previous score (what the
@@ -70,7 +91,7 @@ SCORING_READ_SQL = f"""
 SELECT u.*, {", ".join(f"p.{column} AS previous_{column}" for column in PREVIOUS_COLUMNS)},
        d.risk_level AS replaced_risk_level
 FROM ({usage.USAGE_INPUTS_SQL}) u
-LEFT JOIN LATERAL ({PREVIOUS_SCORE_SQL.format(org="u.id")}) p ON true
+LEFT JOIN LATERAL ({PREVIOUS_SCORE_SQL.format(org="u.id", before="%(score_date)s")}) p ON true
 LEFT JOIN tenant_health_scores d ON d.organization_id = u.id AND d.score_date = %(score_date)s
 """  # noqa: S608 - constant fragments
 
@@ -92,16 +113,9 @@ ORDER BY s.score_date DESC
 LIMIT 1
 """
 
-HISTORY_SQL = """
-SELECT score_date, overall_score, trend, risk_level
-FROM tenant_health_scores
-WHERE organization_id = %(id)s AND score_date > %(until)s - %(days)s::int
-ORDER BY score_date
-"""
-
 
 def scores_before(conn: DbConnection, ids: list[UUID], score_date: date) -> dict[UUID, dict[str, Any]]:
-    """Each tenant's latest score from a day before `score_date` (PREVIOUS_COLUMNS)."""
+    """Each tenant's latest score from a day before `score_date` (PREVIOUS_COLUMNS and its contributions)."""
     rows = conn.execute(SCORES_BEFORE_SQL, {"ids": ids, "score_date": score_date})
     return {row["organization_id"]: row for row in rows}
 
@@ -119,13 +133,24 @@ def _scoring_read(row: dict[str, Any]) -> ScoringRead:
     )
 
 
+def previous_score(previous: dict[str, Any]) -> PreviousScore:
+    """A row of PREVIOUS_COLUMNS as the score that core/scoring.py restates."""
+    return PreviousScore(
+        previous["overall_score"],
+        ComponentScores(
+            login=previous["login_score"],
+            caseResolution=previous["case_resolution_score"],
+            campaignCompletion=previous["campaign_completion_score"],
+            featureAdoption=previous["feature_adoption_score"],
+            supportTickets=previous["support_ticket_score"],
+        ),
+        previous["profile_id"],
+        previous["profile_version"],
+    )
+
+
 def latest_score(conn: DbConnection, organization_id: UUID) -> dict[str, Any] | None:
     return conn.execute(LATEST_SQL, {"id": organization_id}).fetchone()
-
-
-def score_history(conn: DbConnection, organization_id: UUID, days: int, until: date) -> list[dict[str, Any]]:
-    """Scores of the `days` days ending at `until`, oldest first."""
-    return conn.execute(HISTORY_SQL, {"id": organization_id, "days": days, "until": until}).fetchall()
 
 
 def database_now(conn: DbConnection) -> datetime:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from healthscore.aws.clients import sqs_client
-from healthscore.models.messages import ScoringMessage
+from healthscore.models.messages import QueueMessage
 
 SQS_BATCH_SIZE = 10  # SendMessageBatch's limit
 SEND_ATTEMPTS = 4
@@ -17,13 +17,13 @@ PARALLEL_SENDS = 8
 class EnqueueError(RuntimeError):
     """Some messages could not be put on the queue after retries."""
 
-    def __init__(self, failed: list[tuple[ScoringMessage, str]]) -> None:
+    def __init__(self, failed: list[tuple[QueueMessage, str]]) -> None:
         self.failed = failed
         sample = "; ".join(f"{m.organization_id}: {reason}" for m, reason in failed[:5])
         super().__init__(f"{len(failed)} message(s) could not be enqueued ({sample})")
 
 
-def send_batch(queue_url: str, messages: list[ScoringMessage]) -> list[tuple[ScoringMessage, str]]:
+def send_batch(queue_url: str, messages: list[QueueMessage]) -> list[tuple[QueueMessage, str]]:
     """Send up to ten messages, retrying the entries SQS reports as failed; return what still failed."""
     pending = dict(enumerate(messages))
     reasons: dict[int, str] = {}
@@ -38,7 +38,7 @@ def send_batch(queue_url: str, messages: list[ScoringMessage]) -> list[tuple[Sco
     return [(pending[i], reasons.get(i, "not sent")) for i in pending]
 
 
-def _send_or_fail(queue_url: str, messages: list[ScoringMessage]) -> list[tuple[ScoringMessage, str]]:
+def _send_or_fail(queue_url: str, messages: list[QueueMessage]) -> list[tuple[QueueMessage, str]]:
     """A batch whose call itself failed (throttled, queue gone, network) fails as a whole, but
     only it: the caller learns exactly which tenants are not on the queue."""
     try:
@@ -47,16 +47,16 @@ def _send_or_fail(queue_url: str, messages: list[ScoringMessage]) -> list[tuple[
         return [(message, f"{type(exc).__name__}: {exc}") for message in messages]
 
 
-def chunks(messages: Iterable[ScoringMessage], size: int = SQS_BATCH_SIZE) -> Iterator[list[ScoringMessage]]:
+def chunks(messages: Iterable[QueueMessage], size: int = SQS_BATCH_SIZE) -> Iterator[list[QueueMessage]]:
     iterator = iter(messages)
     while chunk := list(islice(iterator, size)):
         yield chunk
 
 
-def enqueue_messages(queue_url: str, messages: Iterable[ScoringMessage]) -> int:
+def enqueue_messages(queue_url: str, messages: Iterable[QueueMessage]) -> int:
     """Enqueue every message (batches sent in parallel); raise EnqueueError if any failed."""
     sent = 0
-    failed: list[tuple[ScoringMessage, str]] = []
+    failed: list[tuple[QueueMessage, str]] = []
     with ThreadPoolExecutor(max_workers=PARALLEL_SENDS) as pool:
         batches = list(chunks(messages))
         for batch, batch_failed in zip(batches, pool.map(lambda b: _send_or_fail(queue_url, b), batches), strict=True):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from healthscore.dal import organizations, runs
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.enqueue import EnqueueError, enqueue_messages
-from healthscore.models.messages import MESSAGE_TYPE_OF_JOB, FanoutRequest, Job, ScoringMessage
+from healthscore.models.messages import MESSAGE_TYPE_OF_JOB, FanoutRequest, Job, QueueMessage, ScoringMessage
 
 PAGE_SIZE = 1000
 
@@ -44,7 +44,7 @@ def fan_out(conn: DbConnection, request: FanoutRequest, queue_url: str) -> Fanou
         return FanoutSummary(run_id, request.job, as_of, run["tenant_count"] or 0, 0)
     message_type = MESSAGE_TYPE_OF_JOB[request.job]
     tenants = sent = 0
-    failed: list[tuple[ScoringMessage, str]] = []
+    failed: list[tuple[QueueMessage, str]] = []
     for page in organizations.active_organization_pages(conn, PAGE_SIZE):
         tenants += len(page)
         missing = runs.not_yet_enqueued(conn, run_id, page)
@@ -52,7 +52,7 @@ def fan_out(conn: DbConnection, request: FanoutRequest, queue_url: str) -> Fanou
             ScoringMessage(type=message_type, organization_id=org_id, as_of=as_of, run_id=run_id) for org_id in missing
         ]
         try:
-            page_failed: list[tuple[ScoringMessage, str]] = []
+            page_failed: list[tuple[QueueMessage, str]] = []
             sent += enqueue_messages(queue_url, messages)
         except EnqueueError as exc:  # keep going: every other tenant still gets its message
             page_failed = exc.failed

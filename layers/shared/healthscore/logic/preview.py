@@ -1,25 +1,22 @@
 """Use case: what a candidate profile would do to the real fleet, with nothing written (the what-if).
 
 The tenants it would score (its segment and priority among the active profiles, standing in for
-an active profile of the same id) are each re-scored from their latest stored inputs, against the
-same previous score, by `scoring.evaluate`: the function the scorer stores. Scoring those tenants
-again on the same day after applying the candidate gives exactly the preview's `to`.
+an active profile of the same id) are each re-scored from their latest stored component scores,
+their trend against the previous score restated under the candidate (docs/scoring.md, "One model across time"), in one
+set-based statement (dal/profile_preview.py) that computes what `scoring.evaluate` does. Scoring those
+tenants again on the same day after applying the candidate gives exactly the preview's `to`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Final
 from uuid import UUID
 
-from healthscore.core import scoring
-from healthscore.core.profile_matching import ProfileSet, TenantFacts
+from healthscore.core.profile_matching import ProfileSet
 from healthscore.core.profiles import ScoringProfile
+from healthscore.dal import profile_preview
 from healthscore.dal.connection import DbConnection
-from healthscore.dal.latest_inputs import latest_inputs
-
-MOVERS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -37,32 +34,33 @@ class Preview:
     tenants: int
     changed: int  # tenants whose overall score would change
     risk_transitions: dict[str, dict[str, int]]  # from -> to -> tenants, unchanged levels included
-    movers: list[Mover]  # largest absolute change first, at most MOVERS
-    scored: list[Mover]  # every tenant counted, changed or not
+    movers: list[Mover]  # largest absolute change first, at most profile_preview.MOVERS
+
+
+def tried_before(candidate: ScoringProfile, active: ProfileSet) -> list[ScoringProfile]:
+    """The profiles a tenant is matched against before the candidate (which stands in for its id)."""
+    ordered = active.with_candidate(candidate).ordered
+    return list(ordered[: ordered.index(candidate)])
 
 
 def preview(conn: DbConnection, candidate: ScoringProfile, active: ProfileSet) -> Preview:
-    profiles = active.with_candidate(candidate)
-    transitions: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    scored: list[Mover] = []
-    tenants = changed = 0
-    for row in latest_inputs(conn):
-        facts = TenantFacts(row.organization_id, row.inputs.total_users, row.created_at)
-        if profiles.profile_for(facts, row.as_of).profile_id != candidate.profile_id:
-            continue
-        evaluation = scoring.evaluate(row.inputs, row.previous_score, candidate)
-        tenants += 1
-        score_from, score_to = row.overall_score, evaluation.score.overall
-        risk_from, risk_to = row.risk_level, evaluation.risk_level
-        transitions[risk_from][risk_to] += 1
-        changed += score_from != score_to
-        scored.append(Mover(row.organization_id, row.organization_name, score_from, score_to, risk_from, risk_to))
-    moved = [m for m in scored if m.score_from != m.score_to or m.risk_from != m.risk_to]
-    moved.sort(key=lambda m: (-abs(m.score_to - m.score_from), m.risk_from == m.risk_to, str(m.organization_id)))
+    rows = profile_preview.preview_rows(conn, candidate, tried_before(candidate, active))
+    transitions: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in rows.transitions:
+        transitions[row["risk_from"]][row["risk_to"]] = row["tenants"]
     return Preview(
-        tenants=tenants,
-        changed=changed,
-        risk_transitions={level: dict(to) for level, to in transitions.items()},
-        movers=moved[:MOVERS],
-        scored=scored,
+        tenants=sum(row["tenants"] for row in rows.transitions),
+        changed=sum(row["changed"] for row in rows.transitions),
+        risk_transitions=dict(transitions),
+        movers=[
+            Mover(
+                m["organization_id"],
+                m["organization_name"],
+                m["score_from"],
+                m["score_to"],
+                m["risk_from"],
+                m["risk_to"],
+            )
+            for m in rows.movers
+        ],
     )

@@ -13,7 +13,7 @@ from uuid import UUID
 from aws_lambda_powertools import Logger
 
 from healthscore.aws.clients import events_client
-from healthscore.core.risk_change import contribution_deltas, is_risk_change
+from healthscore.core.risk_change import contribution_deltas, is_risk_change, profile_changed
 from healthscore.dal import risk_event_outbox
 from healthscore.dal.connection import DbConnection
 from healthscore.logic.tenant_requests import TenantOutcome
@@ -31,8 +31,8 @@ def risk_change_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
     row = outcome.row
     if row is None or not is_risk_change(row["risk_level"], outcome.previous_risk, outcome.replaced_risk):
         return None
-    previous_contributions = outcome.previous["contributions"] if outcome.previous else None
-    return {
+    explanation = row["explanation"]
+    detail = {
         "organizationId": str(row["organization_id"]),
         "scoreDate": row["score_date"].isoformat(),
         "runId": row["run_id"],
@@ -41,9 +41,16 @@ def risk_change_detail(outcome: TenantOutcome) -> dict[str, Any] | None:
         "previousScore": row["previous_score"],
         "overallScore": row["overall_score"],
         "trend": row["trend"],
-        "drivers": contribution_deltas(row["explanation"]["contributions"], previous_contributions),
+        "drivers": contribution_deltas(explanation["contributions"], explanation["previousContributions"]),
         "source": "score",
     }
+    if profile_changed(row):
+        detail |= {
+            "source": "profile",
+            "previousProfileId": row["previous_profile_id"],
+            "previousProfileVersion": row["previous_profile_version"],
+        }
+    return detail
 
 
 def override_change_detail(

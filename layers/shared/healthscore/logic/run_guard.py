@@ -15,7 +15,7 @@ from typing import Final
 
 from healthscore.dal import runs
 from healthscore.dal.connection import DbConnection
-from healthscore.models.messages import Job
+from healthscore.models.messages import RunJob
 
 RUN_IN_PROGRESS_HOURS: Final = 6
 
@@ -23,16 +23,19 @@ RUN_IN_PROGRESS_HOURS: Final = 6
 class RunInProgressError(Exception):
     """A run of the job is still in progress; `run_id` names it."""
 
-    def __init__(self, job: Job, run_id: str) -> None:
+    def __init__(self, job: RunJob, run_id: str) -> None:
         super().__init__(f"A {job} run is still in progress: {run_id}; follow it with GET /runs/{run_id}")
         self.run_id = run_id
 
 
-def start_run_unless_running(conn: DbConnection, run_id: str, job: Job, as_of: datetime) -> None:
-    """Record run `run_id`; RunInProgressError naming the running one when a run of `job` is in progress."""
+def start_run_unless_running(
+    conn: DbConnection, run_id: str, job: RunJob, as_of: datetime, *, prefix: str = ""
+) -> None:
+    """Record run `run_id`; RunInProgressError naming the running one when a run of `job` (whose id starts
+    with `prefix`: a restatement's profile) is in progress."""
     with conn.transaction():
-        runs.lock_job(conn, job)
-        running = runs.run_in_progress(conn, job, RUN_IN_PROGRESS_HOURS)
+        runs.lock_job(conn, job + prefix)
+        running = runs.run_in_progress(conn, job, RUN_IN_PROGRESS_HOURS, prefix)
         if running is not None:
             raise RunInProgressError(job, running)
         runs.start_run(conn, run_id, job, as_of)

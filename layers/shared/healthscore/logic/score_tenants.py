@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from fractions import Fraction
 from typing import Any
 
 from healthscore.core import input_sources, scoring
@@ -72,11 +71,15 @@ def skip_reason(tenant: TenantUsage | None) -> str | None:
 def score_row(
     tenant: TenantUsage, request: TenantRequest, profiles: ProfileSet, previous: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The stored score of one tenant under its profile, with what explains (and reproduces) it."""
+    """The stored score of one tenant under its profile, with what explains (and reproduces) it.
+
+    Its trend compares like with like: with the previous score restated under this score's profile version.
+    """
     facts = TenantFacts(tenant.organization_id, tenant.inputs.total_users, tenant.created_at)
     profile = profiles.profile_for(facts, request.as_of)
-    previous_score = previous["overall_score"] if previous else None
-    evaluation = scoring.evaluate(tenant.inputs, previous_score, profile)
+    before = scores.previous_score(previous) if previous else None
+    restated = before.restated(profile) if before else None
+    evaluation = scoring.evaluate(tenant.inputs, restated.overall if restated else None, profile)
     result = evaluation.score
     components = result.components
     return {
@@ -88,7 +91,7 @@ def score_row(
         "campaign_completion_score": components.campaignCompletion,
         "feature_adoption_score": components.featureAdoption,
         "support_ticket_score": components.supportTickets,
-        "previous_score": previous_score,
+        "previous_score": restated.overall if restated else None,
         "trend": evaluation.trend,
         "risk_level": evaluation.risk_level,
         "run_id": request.run_id,
@@ -96,13 +99,18 @@ def score_row(
         "weights": {name: str(value) for name, value in profile.weights.of().items()},
         "inputs": inputs_document(tenant, request.as_of),
         "explanation": {
-            "contributions": {name: _points(value) for name, value in result.contributions.items()},
+            "contributions": _contributions(result),
             "missingComponents": list(result.missing),
             "previousScoreDate": previous["score_date"].isoformat() if previous else None,
+            # The previous score's contributions restated likewise: what its change is explained by.
+            "previousContributions": _contributions(restated) if restated else None,
             "profile": profile.rules(),  # with the weights and inputs, enough to reproduce the score
         },
         "profile_id": profile.profile_id,
         "profile_version": profile.version,
+        "previous_score_as_computed": before.overall if before else None,
+        "previous_profile_id": before.profile_id if before else None,
+        "previous_profile_version": before.profile_version if before else None,
     }
 
 
@@ -136,5 +144,5 @@ def inputs_document(tenant: TenantUsage, as_of: datetime) -> dict[str, Any]:
     }
 
 
-def _points(value: Fraction) -> float:
-    return round(float(value), scoring.POINTS_PLACES)
+def _contributions(score: scoring.HealthScore) -> dict[str, float]:
+    return {name: round(float(value), scoring.POINTS_PLACES) for name, value in score.contributions.items()}

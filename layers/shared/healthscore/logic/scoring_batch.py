@@ -15,6 +15,7 @@ an outage of up to 2 h 45 min dead-letters nothing (docs/deploy.md).
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,10 +29,11 @@ from pydantic import ValidationError
 from healthscore.dal.connection import DbConnection, get_connection
 from healthscore.logic.active_profiles import ProfileCache
 from healthscore.logic.record_metrics import record_metrics
+from healthscore.logic.restatement import restate_range
 from healthscore.logic.risk_events import publish_outbox
 from healthscore.logic.score_tenants import score_tenants
 from healthscore.logic.tenant_requests import TenantOutcome, TenantRequest, record_outcomes
-from healthscore.models.messages import MessageType, ScoringMessage
+from healthscore.models.messages import MessageType, QueueMessage, RestateMessage, ScoringMessage
 
 logger = Logger(child=True)
 
@@ -77,14 +79,23 @@ class BatchSettings:
     scoring_queue_url: str | None = None  # where the records come from: their visibility backs off
 
 
-def parse_message(body: str) -> ScoringMessage:
+def parse_message(body: str) -> QueueMessage:
+    """A restate message (its "type" says so), else a scoring message."""
     try:
-        return ScoringMessage.model_validate_json(body)
+        return _message_model(body).model_validate_json(body)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)
         )
         raise PoisonMessageError(problems[:REASON_LIMIT]) from None
+
+
+def _message_model(body: str) -> type[ScoringMessage] | type[RestateMessage]:
+    try:
+        restate = json.loads(body).get("type") == "restate"
+    except (ValueError, AttributeError):  # not JSON, or not an object: the scoring message's errors say so
+        restate = False
+    return RestateMessage if restate else ScoringMessage
 
 
 def move_to_dead_letter_queue(record: SQSRecord, reason: str, dead_letter_queue_url: str) -> None:
@@ -115,23 +126,29 @@ def _work_batch(
 ) -> BatchReport:
     report = BatchReport()
     valid: dict[MessageType, list[tuple[str, ScoringMessage]]] = {"calculate-score": [], "record-metrics": []}
+    restates: list[tuple[str, RestateMessage]] = []
     for record in records:
         try:
             message = parse_message(record.body)
         except PoisonMessageError as exc:
             _divert_poison(record, str(exc), settings, report)
             continue
-        valid[message.type].append((record.message_id, message))
+        if isinstance(message, RestateMessage):
+            restates.append((record.message_id, message))
+        else:
+            valid[message.type].append((record.message_id, message))
     try:
         conn = get_connection()
     except psycopg.OperationalError as exc:
         logger.error("database unavailable; the batch's records return to the queue", extra={"error": str(exc)})
-        returned = valid["calculate-score"] + valid["record-metrics"]
+        returned: list[tuple[str, QueueMessage]] = [*valid["calculate-score"], *valid["record-metrics"], *restates]
         _fail_all(returned, f"database unavailable: {exc}", report)
         if settings.scoring_queue_url:
             ids = {message_id for message_id, _ in returned}
             _back_off([r for r in records if r.message_id in ids], settings.scoring_queue_url)
         return report
+    for message_id, restate in restates:
+        _restate(conn, message_id, restate, report)
     scored: list[TenantOutcome] = []
     if valid["calculate-score"]:
         try:
@@ -190,7 +207,17 @@ def _back_off(records: list[SQSRecord], queue_url: str) -> None:
             )
 
 
-def _fail_all(items: list[tuple[str, ScoringMessage]], reason: str, report: BatchReport) -> None:
+def _restate(conn: DbConnection, message_id: str, message: RestateMessage, report: BatchReport) -> None:
+    """One range of tenants restated in one statement; on failure the record returns to the queue alone."""
+    try:
+        report.counts["restated"] += restate_range(conn, message)
+    except Exception as exc:
+        logger.exception("restatement failed", extra={"runId": message.run_id, "messageId": message_id})
+        report.failures[message_id] = f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
+        report.counts["failed"] += 1
+
+
+def _fail_all(items: Sequence[tuple[str, QueueMessage]], reason: str, report: BatchReport) -> None:
     for message_id, _ in items:
         report.failures[message_id] = reason[:REASON_LIMIT]
         report.counts["failed"] += 1

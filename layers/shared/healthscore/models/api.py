@@ -13,7 +13,7 @@ from healthscore.core.metrics import MetricType
 from healthscore.core.scoring import RiskLevel, Trend
 from healthscore.core.text import StoredText
 from healthscore.core.weights import Component
-from healthscore.models.messages import Job
+from healthscore.models.messages import RunJob
 
 SortBy = Literal["overallScore", "organizationName", "calculatedAt"]
 SortOrder = Literal["asc", "desc"]
@@ -47,7 +47,9 @@ class ScoreSummary(ApiModel):
     campaign_completion_score: int | None
     feature_adoption_score: int | None
     support_ticket_score: int | None
-    previous_score: int | None
+    previous_score: int | None = Field(
+        description="The previous score restated under this score's profile version: what the trend compares with"
+    )
     trend: Trend
     risk_level: RiskLevel = Field(description="The override's level while one is active, else computedRiskLevel")
     computed_risk_level: RiskLevel = Field(description="The level the score's formula gives")
@@ -55,6 +57,11 @@ class ScoreSummary(ApiModel):
     calculated_at: datetime
     profile_id: str = Field(description="The scoring profile that produced the score")
     profile_version: int
+    previous_score_as_computed: int | None = Field(
+        description="The previous score as it was computed and shown, under previousProfileId's version"
+    )
+    previous_profile_id: str | None = Field(description="The profile that computed the previous score")
+    previous_profile_version: int | None
 
 
 class ScoreList(ApiModel):
@@ -149,11 +156,32 @@ class PortfolioSummary(ApiModel):
     newly_high_risk_count: int = Field(description="How many tenants are newly high risk in all")
 
 
+HistoryBasis = Literal["computed", "restated"]
+
+
 class HistoryPoint(ApiModel):
     date: date
     overall_score: int
     trend: Trend
     risk_level: RiskLevel
+    basis: HistoryBasis = Field(description="restated: under a restatement's profile version; computed: as scored")
+    profile_id: str
+    profile_version: int
+
+
+class RestateRequest(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_day: date = Field(alias="from", description="The first day to restate (YYYY-MM-DD)")
+    last_day: date = Field(alias="to", description="The last day to restate: not in the future, at most 400 days on")
+
+
+class RestatementStarted(ApiModel):
+    message: str
+    run_id: str = Field(description="Follow it with GET /runs/{runId}")
+    profile_id: str
+    profile_version: int = Field(description="The active version, under which the days are restated")
+    tenants: int = Field(description="The tenants the profile scores today, whose stored days are restated")
 
 
 class ScoreHistory(ApiModel):
@@ -203,7 +231,7 @@ class RunStarted(ApiModel):
 
 class RunProgress(ApiModel):
     run_id: str
-    job: Job
+    job: RunJob
     as_of: datetime
     tenant_count: int | None = Field(description="Tenants enqueued; null until the fan-out has finished enqueuing")
     scored: int = Field(description="Tenants done: scored (or, for record-metrics, recorded)")
