@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Final, get_type_hints
 from uuid import UUID
@@ -259,7 +258,7 @@ def preview_profile(profile_id: ProfileId, body: ProfileBodyParameter) -> Profil
     responses={HTTPStatus.CONFLICT: ("A restatement of the profile is still in progress (its runId)", RunInProgress)},
 )
 def restate_profile(profile_id: ProfileId, days: Annotated[RestateRequest, Body()]) -> RestatementStarted:
-    return profile_service.restate_profile(get_connection(), profile_id, days, datetime.now(UTC).date())
+    return profile_service.restate_profile(get_connection(), profile_id, days, service.utc_now().date())
 
 
 def route_roles(route_key: str | None) -> frozenset[Role]:
