@@ -44,9 +44,19 @@ def score_fleet(conn: DbConnection, run_id: str, as_of: datetime = AS_OF) -> Non
         assert handler(event, lambda_context()) == {"batchItemFailures": []}
 
 
-def score_two_days(conn: DbConnection) -> dict[UUID, dict[str, object]]:
-    """The fleet scored a week before AS_OF and on AS_OF; AS_OF's rows, which must exercise the trend rules."""
+def score_two_days(conn: DbConnection, young_decline: bool = False) -> dict[UUID, dict[str, object]]:
+    """The fleet scored a week before AS_OF and on AS_OF; AS_OF's rows, which must exercise the trend rules.
+
+    `young_decline`: in between, every other tenant younger than 90 days (the onboarding profile's segment)
+    loses its logins of the week, so its score falls: the demo's young tenants otherwise only improve."""
     score_fleet(conn, "run-week-before", WEEK_BEFORE)
+    if young_decline:
+        conn.execute(
+            "UPDATE users SET last_login_at = %(before)s WHERE last_login_at > %(before)s AND organization_id IN ("
+            " SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM organizations"
+            " WHERE created_at > %(young)s) young WHERE n %% 2 = 0)",
+            {"before": WEEK_BEFORE - timedelta(days=30), "young": AS_OF - timedelta(days=90)},
+        )
     score_fleet(conn, "run-before")
     before = latest(conn)
     trends = Counter(str(row["trend"]) for row in before.values())
@@ -95,7 +105,7 @@ def test_preview_equals_the_scores_after_apply_with_zero_differences(
     conn: DbConnection, queues: object, events_dir: Path
 ) -> None:
     seed_fleet(conn, TENANTS, seed=7, as_of=AS_OF, replace=False)
-    before = score_two_days(conn)
+    before = score_two_days(conn, young_decline=True)
     assert {row["profile_id"] for row in before.values()} == {"default"}
 
     document = json.loads((events_dir / "profile_onboarding.json").read_text())
@@ -126,8 +136,15 @@ def test_preview_equals_the_scores_after_apply_with_zero_differences(
     previewed_ids = {m.organization_id for m in full}
     assert {org for org, row in after.items() if row["profile_id"] == "onboarding"} == previewed_ids
     assert all(after[org]["profile_version"] == 1 for org in previewed_ids)
-    # The candidate's trend was in play for the tenants it scores (young: they improve).
-    assert {after[org]["trend"] for org in previewed_ids} > {"STABLE"}
+    # The candidate's trend was in play for the tenants it scores, and it moved risk: a declining tenant at or
+    # above `medium` (65) is MEDIUM only because it declines, one in [high, highIfDeclining) (35-54) HIGH.
+    assert {after[org]["trend"] for org in previewed_ids} == {"IMPROVING", "DECLINING", "STABLE"}
+    declining = [after[org] for org in previewed_ids if after[org]["trend"] == "DECLINING"]
+    assert any(
+        (row["risk_level"], int(str(row["overall_score"])) >= 65) == ("MEDIUM", True)
+        or (row["risk_level"] == "HIGH" and 35 <= int(str(row["overall_score"])) < 55)
+        for row in declining
+    ), declining
     assert all(after[org] == before[org] for org in after if org not in previewed_ids)  # the others untouched
     for mover in answer["movers"]:
         row = after[UUID(mover["organizationId"])]
