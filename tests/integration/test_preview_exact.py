@@ -177,7 +177,7 @@ def test_every_stored_score_is_reproducible_from_its_inputs_and_profile_version(
     for row in rows:
         version = profiles.profile_version(conn, row["profile_id"], row["profile_version"])
         assert version is not None
-        assert row["explanation"]["profile"] == version.rules()
+        assert row["explanation"]["profile"] == version.rules
         again = scoring.evaluate(stored_inputs[row["organization_id"]], row["previous_score"], version)
         assert (again.score.overall, again.trend, again.risk_level) == (
             row["overall_score"],

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from healthscore.core.metrics import change_pct, daily_metrics
 from healthscore.core.profiles import default_profile
 from healthscore.core.scoring import (
+    POINTS_PLACES,
     ComponentScores,
     RiskLevel,
     Trend,
@@ -282,6 +283,9 @@ def test_weighted_overall_matches_the_decimal_reference(
     assert set(result.contributions) == {name for name, value in scores.of().items() if value is not None}
     assert result.missing == tuple(name for name, value in scores.of().items() if value is None)
     assert round_half_up(sum(result.contributions.values(), Fraction(0))) == result.overall
+    # What a score stores: each exact contribution rounded to 4 places, without building Fractions.
+    exact = {name: round(float(points), POINTS_PLACES) for name, points in result.contributions.items()}
+    assert result.contribution_points() == exact
 
 
 # --- every component and the overall from raw inputs ----------------------------------------------

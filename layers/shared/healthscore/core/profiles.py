@@ -111,6 +111,14 @@ class ScoringProfile(ProfileDocument):
         """What is stored for this version (everything but its id and version), in JSON names."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"profile_id", "version"})
 
+    # The two below are stored with every score: computed once per profile version, and shared by the rows
+    # that store them (read-only; a profile version is immutable).
+    @cached_property
+    def stored_weights(self) -> dict[Component, str]:
+        """The weights as a score stores them: exact decimal strings."""
+        return {name: str(value) for name, value in self.weights.of().items()}
+
+    @cached_property
     def rules(self) -> dict[str, Any]:
         """What, besides the weights, a stored score needs to be reproduced: kept in its explanation."""
         return self.model_dump(

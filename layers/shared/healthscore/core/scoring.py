@@ -82,6 +82,13 @@ class HealthScore:
         total = sum(self.weight_units[name] for name in self.weighed)
         return {name: Fraction(score * self.weight_units[name], total) for name, score in self.weighed.items()}
 
+    def contribution_points(self) -> dict[Component, float]:
+        """`contributions` as stored, rounded to POINTS_PLACES: the same floats, since int / int is correctly
+        rounded as float(Fraction) is, without a Fraction per component (the scorer stores two sets a tenant)."""
+        units = self.weight_units
+        total = sum(units[name] for name in self.weighed)
+        return {name: round(score * units[name] / total, POINTS_PLACES) for name, score in self.weighed.items()}
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -160,20 +167,28 @@ def weighted_overall(components: ComponentScores, profile: ScoringProfile) -> He
     `renormalize` weighs the components with data (their weights renormalized); `neutral` weighs
     every component, scoring one without data at `neutralScore`, so the others keep their shares.
     """
-    scores = components.of()
-    missing = tuple(name for name in COMPONENTS if scores[name] is None)
-    if profile.missing_data == "neutral":
-        weighed = {name: profile.neutral_score if score is None else score for name, score in scores.items()}
-    else:
-        weighed = {name: score for name, score in scores.items() if score is not None}
+    # One pass, no generators: the scorer weighs two sets of components a tenant (the score and its
+    # restated previous score), so this is on its hot path.
+    neutral = profile.neutral_score if profile.missing_data == "neutral" else None
     units = profile.weight_units
-    total_units = sum(units[name] for name in weighed)
+    weighed: dict[Component, int] = {}
+    missing: list[Component] = []
+    points = total_units = 0
+    for name, score in components.of().items():
+        if score is None:
+            missing.append(name)
+            if neutral is None:
+                continue
+            score = neutral
+        weighed[name] = score
+        points += score * units[name]
+        total_units += units[name]
     if total_units == 0:
         raise ValueError("every component with data has weight 0; nothing to weigh")
     return HealthScore(
-        overall=rounded_ratio(sum(score * units[name] for name, score in weighed.items()), total_units),
+        overall=rounded_ratio(points, total_units),
         components=components,
-        missing=missing,
+        missing=tuple(missing),
         weighed=weighed,
         weight_units=units,
     )
@@ -196,9 +211,8 @@ class PreviousScore:
         """This score re-evaluated under `profile`: exact, since a profile only changes how the integer
         components combine. Under its own version that is the stored overall itself."""
         again = weighted_overall(self.components, profile)
-        if (self.profile_id, self.profile_version) == (profile.profile_id, profile.version):
-            return replace(again, overall=self.overall)
-        return again
+        same_version = (self.profile_id, self.profile_version) == (profile.profile_id, profile.version)
+        return replace(again, overall=self.overall) if same_version and again.overall != self.overall else again
 
 
 def evaluate(inputs: UsageInputs, previous_score: int | None, profile: ScoringProfile) -> Evaluation:

@@ -96,15 +96,15 @@ def score_row(
         "risk_level": evaluation.risk_level,
         "run_id": request.run_id,
         "as_of": request.as_of,
-        "weights": {name: str(value) for name, value in profile.weights.of().items()},
+        "weights": profile.stored_weights,
         "inputs": inputs_document(tenant, request.as_of),
         "explanation": {
-            "contributions": _contributions(result),
+            "contributions": result.contribution_points(),
             "missingComponents": list(result.missing),
             "previousScoreDate": previous["score_date"].isoformat() if previous else None,
             # The previous score's contributions restated likewise: what its change is explained by.
-            "previousContributions": _contributions(restated) if restated else None,
-            "profile": profile.rules(),  # with the weights and inputs, enough to reproduce the score
+            "previousContributions": restated.contribution_points() if restated else None,
+            "profile": profile.rules,  # with the weights and inputs, enough to reproduce the score
         },
         "profile_id": profile.profile_id,
         "profile_version": profile.version,
@@ -142,7 +142,3 @@ def inputs_document(tenant: TenantUsage, as_of: datetime) -> dict[str, Any]:
         "approximate": known.approximate,
         "unknownUsers": known.unknown_users,  # logged in after as_of: their login in the window is unknown
     }
-
-
-def _contributions(score: scoring.HealthScore) -> dict[str, float]:
-    return {name: round(float(value), scoring.POINTS_PLACES) for name, value in score.contributions.items()}
