@@ -40,7 +40,8 @@ SET_RUN_ID = "bench-set-based"
 SINGLE_RUN_ID = "bench-per-tenant"
 PHASES_RUN_ID = "bench-phases"
 PHASES = ("read", "score", "write", "floor")
-PROFILES = ProfileSet([default_profile()])  # section 4: what the scorer uses on a fresh database
+PROFILE = default_profile()  # section 4: what the scorer uses on a fresh database
+PROFILES = ProfileSet([PROFILE])
 
 
 def set_based(conn: DbConnection, batch: list[UUID], run_id: str = SET_RUN_ID) -> None:
@@ -65,7 +66,7 @@ def phase_seconds(conn: DbConnection, batch: list[UUID]) -> dict[str, float]:
     clock.append(time.perf_counter())
     score_writes.write_scores(conn, rows, [(PHASES_RUN_ID, row["organization_id"], "scored", None) for row in rows])
     clock.append(time.perf_counter())
-    floor.floor_scores(conn, BENCH_AS_OF, HEALTH_WEIGHTS, batch)  # the default profile's weights
+    floor.floor_scores(conn, BENCH_AS_OF, PROFILE, batch)
     clock.append(time.perf_counter())
     return {name: clock[i + 1] - clock[i] for i, name in enumerate(PHASES)}
 

@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from healthscore.config import get_settings
+from healthscore.core.profiles import ScoringProfile
 from healthscore.dal.connection import DbConnection, connect
 from healthscore.dal.migrate import migrate
+from healthscore.logic.active_profiles import configured_health_weights, load_active_profiles
 from healthscore_dev.bench.cold_start import PROJECT_ROOT
 from healthscore_dev.bench.score_history import HISTORY_DAYS, history_end, history_rows, seed_score_history
 from healthscore_dev.demo.load import DEMO_SEED, organization_count, seed_fleet
@@ -106,6 +109,17 @@ def bench_database(tenants: int, as_of: datetime) -> tuple[DbConnection, BenchDa
         f" {info.history_rows:,} history rows"
     )
     return conn, info
+
+
+def bench_profile(conn: DbConnection) -> ScoringProfile:
+    """The one active profile that scores the bench fleet, `default`, created if need be as the scorer creates
+    it: so that no measured batch includes that once-per-database work (8 round trips), and the floor
+    scores with the same version."""
+    active = load_active_profiles(conn, configured_health_weights(get_settings())).ordered
+    if len(active) != 1:
+        names = ", ".join(f"{p.profile_id} v{p.version}" for p in active)
+        raise SystemExit(f"the floor scores with one profile; the bench database has {len(active)} active: {names}")
+    return active[0]
 
 
 def database_size_mb(conn: DbConnection) -> float:

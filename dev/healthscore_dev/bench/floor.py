@@ -1,14 +1,20 @@
 """The floor: every tenant's scores from one set-based SQL statement, in exact integer/numeric arithmetic.
 
 What the database alone needs to compute the same scores as the scorer, with no Python
-per tenant and no round trip per batch: the lower bound the scorer is compared with.
+per tenant and no round trip per batch: the lower bound the scorer is compared with. It scores
+with one profile (the default's weights and rules, `renormalize`), under the scorer's rules:
+the previous score (the latest of an earlier day) restated under that profile version, which the
+trend compares with, and the risk from score and trend (core/scoring.py).
 Each `round(x)` of docs/scoring.md (half up) is `floor(x + 1/2)`, written as an integer
 division `div(2p + q, 2q)` of the exact fraction p/q, so no division is ever rounded:
 - login: min(100, round(active / total / 0.7 * 100)) = div(2000 active + 7 total, 14 total)
 - campaigns: the average of completed/total is folded into one fraction by a recursive CTE
   (numeric multiplication and addition are exact), then rounded by the same division;
-- overall: weights are numeric parameters, sum(score x weight) / sum(weight) rounded likewise.
-Then the scores are checked equal, tenant by tenant, to the rows the scorer wrote.
+- overall: weights are numeric parameters, sum(score x weight) / sum(weight) rounded likewise;
+- the previous score restated: its stored overall under the same profile version, else its stored
+  components weighed likewise (as `PreviousScore.restated` does).
+Then the scores, the restated previous, trend and risk are checked equal, tenant by tenant, to the
+rows the scorer wrote.
 """
 
 from __future__ import annotations
@@ -18,12 +24,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from healthscore.core.weights import HealthWeights
+from healthscore.core.profiles import ScoringProfile
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_scores import SCORE_NUMBER_COLUMNS
 from healthscore.dal.usage import window_start
 
-FLOOR_SQL = """
+FLOOR_TEMPLATE = """
 WITH RECURSIVE
 tenants AS (
     SELECT id, tracks_support_tickets FROM organizations
@@ -87,21 +93,67 @@ components AS (
     LEFT JOIN ticket_counts k ON k.organization_id = t.id
     WHERE u.total > 0
 ),
+previous AS (  -- the latest score of an earlier day: one backward probe of the primary key, as the scorer's
+    SELECT c.organization_id, p.*
+    FROM components c
+    CROSS JOIN LATERAL (
+        SELECT t.overall_score AS stored, t.profile_id, t.profile_version, t.login_score,
+               t.case_resolution_score, t.campaign_completion_score, t.feature_adoption_score, t.support_ticket_score
+        FROM tenant_health_scores t
+        WHERE t.organization_id = c.organization_id AND t.score_date < %(score_date)s
+        ORDER BY t.score_date DESC LIMIT 1
+    ) p
+),
 weighed AS (
-    SELECT *,
-           coalesce(login_score * %(w_login)s, 0) + coalesce(case_resolution_score * %(w_case)s, 0)
-             + coalesce(campaign_completion_score * %(w_campaign)s, 0)
-             + coalesce(feature_adoption_score * %(w_feature)s, 0) + support_ticket_score * %(w_support)s AS points,
-           %(w_login)s + %(w_support)s
-             + CASE WHEN case_resolution_score IS NULL THEN 0 ELSE %(w_case)s END
-             + CASE WHEN campaign_completion_score IS NULL THEN 0 ELSE %(w_campaign)s END
-             + CASE WHEN feature_adoption_score IS NULL THEN 0 ELSE %(w_feature)s END AS weight
-    FROM components
+    SELECT c.*, {points_now} AS points, {weight_now} AS weight,
+           p.organization_id IS NOT NULL AS has_previous,
+           p.stored, p.profile_id = %(profile_id)s AND p.profile_version = %(profile_version)s AS same_version,
+           {points_before} AS points_before, {weight_before} AS weight_before
+    FROM components c
+    LEFT JOIN previous p ON p.organization_id = c.organization_id
+),
+scored AS (
+    SELECT *, div(2 * points + weight, 2 * weight)::int AS overall_score,
+           CASE WHEN NOT has_previous THEN NULL WHEN same_version THEN stored
+                ELSE div(2 * points_before + weight_before, 2 * weight_before)::int END AS previous_score
+    FROM weighed
+),
+trended AS (
+    SELECT *, CASE WHEN overall_score - previous_score > %(trend_threshold)s THEN 'IMPROVING'
+                   WHEN overall_score - previous_score < -%(trend_threshold)s THEN 'DECLINING'
+                   ELSE 'STABLE' END AS trend  -- no previous score: STABLE
+    FROM scored
 )
-SELECT organization_id, div(2 * points + weight, 2 * weight)::int AS overall_score,
-       login_score, case_resolution_score, campaign_completion_score, feature_adoption_score, support_ticket_score
-FROM weighed
+SELECT organization_id, overall_score, login_score, case_resolution_score, campaign_completion_score,
+       feature_adoption_score, support_ticket_score, previous_score, trend,
+       CASE WHEN overall_score < %(high)s OR (overall_score < %(high_if_declining)s AND trend = 'DECLINING') THEN 'HIGH'
+            WHEN overall_score < %(medium)s OR trend = 'DECLINING' THEN 'MEDIUM' ELSE 'LOW' END AS risk_level
+FROM trended
 """
+
+
+def _weighing(table: str) -> tuple[str, str]:
+    """sum(score x weight) and sum(weight) over the components of `table` that have data (`renormalize`)."""
+    parts = [
+        ("login_score", "w_login"),
+        ("case_resolution_score", "w_case"),
+        ("campaign_completion_score", "w_campaign"),
+        ("feature_adoption_score", "w_feature"),
+        ("support_ticket_score", "w_support"),
+    ]
+    points = " + ".join(f"coalesce({table}.{score} * %({weight})s, 0)" for score, weight in parts)
+    weight = " + ".join(f"CASE WHEN {table}.{score} IS NULL THEN 0 ELSE %({weight})s END" for score, weight in parts)
+    return points, weight
+
+
+FLOOR_SQL = FLOOR_TEMPLATE.format(
+    points_now=_weighing("c")[0],
+    weight_now=_weighing("c")[1],
+    points_before=_weighing("p")[0],
+    weight_before=_weighing("p")[1],
+)
+# What is compared with the scorer's rows.
+CHECKED_COLUMNS = (*SCORE_NUMBER_COLUMNS, "previous_score", "trend", "risk_level")
 
 
 @dataclass(frozen=True)
@@ -113,34 +165,47 @@ class FloorCheck:
 
 
 def floor_scores(
-    conn: DbConnection, as_of: datetime, weights: HealthWeights, ids: list[UUID] | None = None
+    conn: DbConnection, as_of: datetime, profile: ScoringProfile, ids: list[UUID] | None = None
 ) -> dict[UUID, dict[str, Any]]:
-    """The six scores of every ACTIVE tenant with users (or of those of `ids`), as of `as_of`, in one statement."""
-    w = weights.of()
+    """The scores, restated previous score, trend and risk of every ACTIVE tenant with users (or of those of
+    `ids`) under `profile`, as of `as_of`, in one statement."""
+    if profile.missing_data != "renormalize":
+        raise ValueError(
+            f"the floor weighs as renormalize does; profile {profile.profile_id} is {profile.missing_data}"
+        )
+    w = profile.weights.of()
+    thresholds = profile.risk_thresholds
     params = {
         "ids": ids,
         "since": window_start(as_of),
         "as_of": as_of,
+        "score_date": as_of.date(),
         "w_login": w["login"],
         "w_case": w["caseResolution"],
         "w_campaign": w["campaignCompletion"],
         "w_feature": w["featureAdoption"],
         "w_support": w["supportTickets"],
+        "profile_id": profile.profile_id,
+        "profile_version": profile.version,
+        "trend_threshold": profile.trend_threshold,
+        "high": thresholds.high,
+        "high_if_declining": thresholds.high_if_declining,
+        "medium": thresholds.medium,
     }
     return {row["organization_id"]: row for row in conn.execute(FLOOR_SQL, params).fetchall()}
 
 
 def check_against_stored(conn: DbConnection, floor: dict[UUID, dict[str, Any]], as_of: datetime) -> FloorCheck:
-    """Compare the floor's scores with the stored scores of `as_of`'s day, tenant by tenant."""
+    """Compare the floor's rows with the stored scores of `as_of`'s day, tenant by tenant."""
     rows = conn.execute(
-        f"SELECT organization_id, {', '.join(SCORE_NUMBER_COLUMNS)} FROM tenant_health_scores WHERE score_date = %s",  # noqa: S608 - constant columns
+        f"SELECT organization_id, {', '.join(CHECKED_COLUMNS)} FROM tenant_health_scores WHERE score_date = %s",  # noqa: S608 - constant columns
         (as_of.date(),),
     ).fetchall()
     stored = {row["organization_id"]: row for row in rows}
     mismatches = [
         {"organizationId": str(org_id), "floor": dict(expected), "scorer": dict(stored[org_id])}
         for org_id, expected in floor.items()
-        if org_id in stored and any(expected[c] != stored[org_id][c] for c in SCORE_NUMBER_COLUMNS)
+        if org_id in stored and any(expected[c] != stored[org_id][c] for c in CHECKED_COLUMNS)
     ]
     missing = len(floor.keys() ^ stored.keys())
     return FloorCheck(len(floor.keys() & stored.keys()), len(mismatches), mismatches[:5], missing)

@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from healthscore.config import get_settings
-from healthscore.core.weights import HealthWeights
+from healthscore.core.profiles import ScoringProfile
 from healthscore.dal.connection import DbConnection
 from healthscore_dev.bench import api_latency, batch_size, cold_start, floor, restatement, seed_style
 from healthscore_dev.bench.database import (
@@ -29,6 +29,7 @@ from healthscore_dev.bench.database import (
     batches_of,
     bench_as_of,
     bench_database,
+    bench_profile,
     database_size_mb,
     quiet_powertools,
 )
@@ -58,6 +59,7 @@ def run_bench(
     as_of = bench_as_of()
     started = time.perf_counter()
     conn, database = bench_database(tenants, as_of)
+    profile = bench_profile(conn)
     ids = active_ids(conn)
     weights = get_settings().health_weights
     fleet = len(ids)
@@ -73,7 +75,7 @@ def run_bench(
 
     print("floor: one statement ...", flush=True)
     floor_started = time.perf_counter()
-    floor_rows = floor.floor_scores(conn, as_of, weights)
+    floor_rows = floor.floor_scores(conn, as_of, profile)
     floor_seconds = time.perf_counter() - floor_started
     check = floor.check_against_stored(conn, floor_rows, as_of)
 
@@ -81,7 +83,7 @@ def run_bench(
     # statement restricted to the same batches (what the scorer could at best do per batch).
     # At the template's BatchSize and at 10 (SendMessageBatch's size, the issue's target).
     per_batch = {
-        size: _per_batch(conn, ids[:per_batch_sample], as_of, weights, size) for size in (10, settings.batch_size)
+        size: _per_batch(conn, ids[:per_batch_sample], as_of, profile, size) for size in (10, settings.batch_size)
     }
     one_environment, floor_batch_tenants, floor_batch_seconds = per_batch[settings.batch_size]
 
@@ -116,7 +118,7 @@ def run_bench(
 
 
 def _per_batch(
-    conn: DbConnection, ids: list[UUID], as_of: datetime, weights: HealthWeights, size: int
+    conn: DbConnection, ids: list[UUID], as_of: datetime, profile: ScoringProfile, size: int
 ) -> tuple[ScorerRun, int, float]:
     """The scorer in one execution environment, and the floor restricted to the same batches (its first one,
     the scorer's untimed warm-up, left out of both), on one connection each."""
@@ -124,7 +126,7 @@ def _per_batch(
     print(f"per batch of {size}, one connection: {sum(map(len, sample)):,} tenants ...", flush=True)
     one_environment = run_scorer(sample, as_of, 1, size)
     started = time.perf_counter()
-    tenants = sum(len(floor.floor_scores(conn, as_of, weights, batch)) for batch in sample[1:] or sample)
+    tenants = sum(len(floor.floor_scores(conn, as_of, profile, batch)) for batch in sample[1:] or sample)
     return one_environment, tenants, time.perf_counter() - started
 
 
