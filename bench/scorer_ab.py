@@ -8,8 +8,9 @@ from one run to the next, so one run each is no answer. The base revision is che
 process with its own code: `--reps` passes of the scorer handler in one execution environment
 over the same first `--sample` tenants, in batches of `--batch-size` (as `make bench`'s per-batch
 row). Each tree scores on its own bench database (`.local/bench` of that tree: the schemas may
-differ), seeded alike. One warm-up pass each, untimed, writes today's rows first, so every timed
-pass replaces rows. Prints every pass and the medians, and the ratio of this tree's to the base's.
+differ), seeded alike; with DATABASE_URL set, both on that one (same schema only). One warm-up
+pass each, untimed, writes today's rows first, so every timed pass replaces rows. Prints every
+pass and the medians, and the ratio of this tree's to the base's.
 The base must have the development package (healthscore_dev.bench) with `run_scorer`.
 """
 
@@ -43,8 +44,8 @@ print(json.dumps([p.wall_seconds / (p.tenants / size) * 1000 for p in passes]))
 """
 
 
-def checkout(revision: str) -> Path:
-    """The base revision's tree under .local/ab/ (reused when already there)."""
+def checkout(revision: str, worktrees: Path) -> Path:
+    """The base revision's tree under `worktrees` (reused when already there)."""
     commit = subprocess.run(
         ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--verify", f"{revision}^{{commit}}"],
         capture_output=True,
@@ -54,9 +55,9 @@ def checkout(revision: str) -> Path:
     if commit.returncode != 0:
         raise SystemExit(f"not a revision of this repository: {revision}")
     sha = commit.stdout.strip()
-    tree = AB_DIR / sha[:12]
+    tree = worktrees / sha[:12]
     if not tree.exists():
-        AB_DIR.mkdir(parents=True, exist_ok=True)
+        worktrees.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "-C", str(PROJECT_ROOT), "worktree", "add", "--detach", str(tree), sha], check=True)
     return tree
 
@@ -82,9 +83,10 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="passes a turn (default 3)")
     parser.add_argument("--sample", type=int, default=2000, help="tenants a pass (default 2,000)")
     parser.add_argument("--tenants", type=int, default=10_000, help="bench database fleet (default 10,000)")
+    parser.add_argument("--worktrees", type=Path, default=AB_DIR, help="where the base is checked out (.local/ab)")
     args = parser.parse_args()
 
-    sides = {"base": checkout(args.base), "this tree": PROJECT_ROOT}
+    sides = {"base": checkout(args.base, args.worktrees), "this tree": PROJECT_ROOT}
     for name, tree in sides.items():  # seeds the side's bench database if need be; writes today's rows
         print(f"{name} ({tree}): warm-up pass ...", flush=True)
         measure(tree, args, 1)
