@@ -238,3 +238,35 @@ def test_the_preview_equals_evaluate_with_weights_too_precise_for_bigint(conn: D
     previewed_rows = {m.organization_id: (m.score_to, m.risk_to) for m in previewed(conn, candidate, active)}
     assert len(previewed_rows) > 20
     assert previewed_rows == evaluated(conn, candidate, active)
+
+
+def test_a_day_scored_late_before_the_latest_is_the_previous_score_the_preview_restates(
+    conn: DbConnection, queues: object
+) -> None:
+    """A replayed night: a day scored after a later one, between the latest score and the one before it. Re-scoring
+    the latest day compares with that day from then on, and so must the preview."""
+    seed_fleet(conn, TENANTS, seed=7, as_of=AS_OF, replace=False)
+    three_weeks_before, late_day = AS_OF - timedelta(days=21), AS_OF - timedelta(days=3)
+    score_fleet(conn, "run-three-weeks-before", three_weeks_before)
+    score_fleet(conn, "run-before")
+    active = load_active_profiles(conn, None)
+    candidate = new_version("default", ProfileDocument.model_validate(DEFAULT_REWEIGHTED), 2)
+    stale = {m.organization_id: (m.score_to, m.risk_to) for m in previewed(conn, candidate, active)}
+    score_fleet(conn, "run-late", late_day)  # the night that failed, replayed
+    score_fleet(conn, "run-older-late", late_day - timedelta(days=7))  # older than the previous: changes nothing
+    assert {row["score_date"] for row in latest_rows(conn).values()} == {AS_OF.date()}  # still the latest day
+
+    full = {m.organization_id: (m.score_to, m.risk_to) for m in previewed(conn, candidate, active)}
+    assert full == evaluated(conn, candidate, active)  # the reference reads the late day as the previous score
+    assert sum(full[org] != stale[org] for org in full) > 0  # and it changes some tenants' preview
+    status, saved = request(
+        "PUT /profiles/{profileId}", path={"profileId": "default"}, body=DEFAULT_REWEIGHTED, roles="PLATFORM_ADMIN"
+    )
+    assert (status, saved["version"]) == (200, 2)
+    score_fleet(conn, "run-after")
+    after = latest(conn)
+    assert [org for org, to in full.items() if (after[org]["overall_score"], after[org]["risk_level"]) != to] == []
+
+
+def latest_rows(conn: DbConnection) -> dict[UUID, dict[str, object]]:
+    return {row["organization_id"]: row for row in conn.execute("SELECT * FROM tenant_latest_scores")}

@@ -92,6 +92,24 @@ RETURNING l.organization_id, l.effective_risk_level
 """  # noqa: S608 - column names are constants; every value is a parameter
 
 
+# A score written late, for a day between a tenant's latest score and the one before it (a replayed
+# night), is the previous score from now on: what re-scoring the latest day compares with, so the
+# preview's previous components follow it. `written` holds one row a tenant (a batch's scores share
+# one day); those `latest` did not take are the late ones. The statement's snapshot does not see
+# `written`, so "nothing stored between" is checked against the scores stored before it.
+# previous_risk_level stays the one the latest score was written with (newlyHighRisk's meaning).
+REFRESH_PREVIOUS_FROM_LATE_SQL = f"""
+UPDATE tenant_latest_scores l
+SET {", ".join(f"previous_{c} = w.{c}" for c in SCORE_NUMBER_COLUMNS[1:])}
+FROM written w
+WHERE w.organization_id NOT IN (SELECT organization_id FROM latest)
+  AND l.organization_id = w.organization_id AND w.score_date < l.score_date
+  AND NOT EXISTS (
+      SELECT 1 FROM tenant_health_scores t
+      WHERE t.organization_id = w.organization_id AND t.score_date > w.score_date AND t.score_date < l.score_date
+  )
+"""  # noqa: S608 - column names are constants
+
 REFRESH_OVERRIDE_SQL = f"""
 UPDATE tenant_latest_scores l
 SET override_id = v.override_id, override_risk_level = v.risk_level, override_expires_at = v.expires_at,

@@ -8,9 +8,9 @@ components the previous score restated under it: what the trend compares with. E
 It reads each tenant's row of `tenant_latest_scores`, which keeps the previous score's components, the
 score's as-of and its total users beside the latest score (written with it): one row a tenant in one
 pass, where probing the scores' primary key twice a tenant cost 8 buffer pages a tenant. A score
-written late for a day before a tenant's latest one does not rewrite that row (as for its
-`previous_risk_level`): until the tenant is scored again, the preview restates the previous score it
-was written with.
+written late, for a day between a tenant's latest score and the one before it, becomes the previous
+components of that row in the statement that writes it (dal/score_writes.py), as re-scoring the latest
+day would compare with it.
 """
 
 from __future__ import annotations

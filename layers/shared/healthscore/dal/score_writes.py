@@ -6,6 +6,8 @@ data-modifying CTEs that see the same snapshot:
 - `written`: the scores' upsert (dal/scores.py), returning the rows as written;
 - `lapsed` and `latest`: the tenants' latest rows rewritten from `written`, and which of them had an
   override that had lapsed (dal/latest_scores.py), announced by `events`;
+- `late`: a score written late, for a day before its tenant's latest one, becomes the previous score
+  that the latest row keeps for the what-if preview (dal/latest_scores.py);
 - `outcomes`: the run's outcome of each tenant of the batch, scored or not (dal/runs.py);
 - `events`: the HealthRiskChanged events the batch announces, its risk changes and the lapses it
   found, into the outbox (dal/risk_event_outbox.py): published after the commit, never lost before.
@@ -37,6 +39,7 @@ WITH written AS (
 ),
 lapsed AS ({latest_scores.LAPSED_SQL}),
 latest AS ({latest_scores.REFRESH_FROM_WRITTEN_SQL}),
+late AS ({latest_scores.REFRESH_PREVIOUS_FROM_LATE_SQL}),
 outcomes AS ({runs.UPSERT_OUTCOME_SQL}),
 events AS ({risk_event_outbox.INSERT_FROM_BATCH_SQL})
 SELECT count(*) AS events FROM events
