@@ -2,15 +2,17 @@
 
 What the database alone needs to compute the same scores as the scorer, with no Python
 per tenant and no round trip per batch: the lower bound the scorer is compared with. It scores
-with one profile (the default's weights and rules, `renormalize`), under the scorer's rules:
-the previous score (the latest of an earlier day) restated under that profile version, which the
-trend compares with, and the risk from score and trend (core/scoring.py).
+with one profile (the bench's `default`), under the scorer's rules: the previous score (the latest
+of an earlier day) restated under that profile version, which the trend compares with, and the risk
+from score and trend (core/scoring.py). The overall, the restated previous score, the trend and the
+risk are the what-if preview's SQL (dal/profile_preview.py: `weighted_overall_sql`, `JUDGED_SQL`).
 Each `round(x)` of docs/scoring.md (half up) is `floor(x + 1/2)`, written as an integer
 division `div(2p + q, 2q)` of the exact fraction p/q, so no division is ever rounded:
 - login: min(100, round(active / total / 0.7 * 100)) = div(2000 active + 7 total, 14 total)
 - campaigns: the average of completed/total is folded into one fraction by a recursive CTE
   (numeric multiplication and addition are exact), then rounded by the same division;
-- overall: weights are numeric parameters, sum(score x weight) / sum(weight) rounded likewise;
+- overall: sum(score x weight unit) / sum(weight unit) over the profile's integer weight units, rounded
+  likewise;
 - the previous score restated: its stored overall under the same profile version, else its stored
   components weighed likewise (as `PreviousScore.restated` does).
 Then the scores, the restated previous, trend and risk are checked equal, tenant by tenant, to the
@@ -24,12 +26,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from healthscore.core.profiles import ScoringProfile
 from healthscore.dal.connection import DbConnection
 from healthscore.dal.latest_scores import SCORE_NUMBER_COLUMNS
+from healthscore.dal.profile_preview import JUDGED_SQL, thresholds, weighted_overall_sql
 from healthscore.dal.usage import window_start
 
-FLOOR_TEMPLATE = """
+FLOOR_SQL = sql.SQL("""
 WITH RECURSIVE
 tenants AS (
     SELECT id, tracks_support_tickets FROM organizations
@@ -104,54 +109,19 @@ previous AS (  -- the latest score of an earlier day: one backward probe of the 
         ORDER BY t.score_date DESC LIMIT 1
     ) p
 ),
-weighed AS (
-    SELECT c.*, {points_now} AS points, {weight_now} AS weight,
-           p.organization_id IS NOT NULL AS has_previous,
-           p.stored, p.profile_id = %(profile_id)s AND p.profile_version = %(profile_version)s AS same_version,
-           {points_before} AS points_before, {weight_before} AS weight_before
+scored AS (
+    SELECT c.*, {overall} AS score_to,
+           CASE WHEN p.organization_id IS NULL THEN NULL
+                WHEN p.profile_id = %(profile_id)s AND p.profile_version = %(profile_version)s THEN p.stored
+                ELSE {previous} END AS previous_to
     FROM components c
     LEFT JOIN previous p ON p.organization_id = c.organization_id
-),
-scored AS (
-    SELECT *, div(2 * points + weight, 2 * weight)::int AS overall_score,
-           CASE WHEN NOT has_previous THEN NULL WHEN same_version THEN stored
-                ELSE div(2 * points_before + weight_before, 2 * weight_before)::int END AS previous_score
-    FROM weighed
-),
-trended AS (
-    SELECT *, CASE WHEN overall_score - previous_score > %(trend_threshold)s THEN 'IMPROVING'
-                   WHEN overall_score - previous_score < -%(trend_threshold)s THEN 'DECLINING'
-                   ELSE 'STABLE' END AS trend  -- no previous score: STABLE
-    FROM scored
 )
-SELECT organization_id, overall_score, login_score, case_resolution_score, campaign_completion_score,
-       feature_adoption_score, support_ticket_score, previous_score, trend,
-       CASE WHEN overall_score < %(high)s OR (overall_score < %(high_if_declining)s AND trend = 'DECLINING') THEN 'HIGH'
-            WHEN overall_score < %(medium)s OR trend = 'DECLINING' THEN 'MEDIUM' ELSE 'LOW' END AS risk_level
-FROM trended
-"""
-
-
-def _weighing(table: str) -> tuple[str, str]:
-    """sum(score x weight) and sum(weight) over the components of `table` that have data (`renormalize`)."""
-    parts = [
-        ("login_score", "w_login"),
-        ("case_resolution_score", "w_case"),
-        ("campaign_completion_score", "w_campaign"),
-        ("feature_adoption_score", "w_feature"),
-        ("support_ticket_score", "w_support"),
-    ]
-    points = " + ".join(f"coalesce({table}.{score} * %({weight})s, 0)" for score, weight in parts)
-    weight = " + ".join(f"CASE WHEN {table}.{score} IS NULL THEN 0 ELSE %({weight})s END" for score, weight in parts)
-    return points, weight
-
-
-FLOOR_SQL = FLOOR_TEMPLATE.format(
-    points_now=_weighing("c")[0],
-    weight_now=_weighing("c")[1],
-    points_before=_weighing("p")[0],
-    weight_before=_weighing("p")[1],
-)
+SELECT organization_id, score_to AS overall_score, login_score, case_resolution_score, campaign_completion_score,
+       feature_adoption_score, support_ticket_score, previous_to AS previous_score, trend_to AS trend,
+       risk_to AS risk_level
+FROM ({judged}) judged
+""")
 # What is compared with the scorer's rows.
 CHECKED_COLUMNS = (*SCORE_NUMBER_COLUMNS, "previous_score", "trend", "risk_level")
 
@@ -169,30 +139,21 @@ def floor_scores(
 ) -> dict[UUID, dict[str, Any]]:
     """The scores, restated previous score, trend and risk of every ACTIVE tenant with users (or of those of
     `ids`) under `profile`, as of `as_of`, in one statement."""
-    if profile.missing_data != "renormalize":
-        raise ValueError(
-            f"the floor weighs as renormalize does; profile {profile.profile_id} is {profile.missing_data}"
-        )
-    w = profile.weights.of()
-    thresholds = profile.risk_thresholds
+    overall, overall_params = weighted_overall_sql("c", profile, "now_")
+    previous, previous_params = weighted_overall_sql("p", profile, "before_")
+    statement = FLOOR_SQL.format(
+        overall=overall, previous=previous, judged=JUDGED_SQL.format(scored=sql.SQL("SELECT * FROM scored"))
+    )
     params = {
         "ids": ids,
         "since": window_start(as_of),
         "as_of": as_of,
         "score_date": as_of.date(),
-        "w_login": w["login"],
-        "w_case": w["caseResolution"],
-        "w_campaign": w["campaignCompletion"],
-        "w_feature": w["featureAdoption"],
-        "w_support": w["supportTickets"],
         "profile_id": profile.profile_id,
         "profile_version": profile.version,
-        "trend_threshold": profile.trend_threshold,
-        "high": thresholds.high,
-        "high_if_declining": thresholds.high_if_declining,
-        "medium": thresholds.medium,
     }
-    return {row["organization_id"]: row for row in conn.execute(FLOOR_SQL, params).fetchall()}
+    params |= overall_params | previous_params | thresholds(profile)
+    return {row["organization_id"]: row for row in conn.execute(statement, params).fetchall()}
 
 
 def check_against_stored(conn: DbConnection, floor: dict[UUID, dict[str, Any]], as_of: datetime) -> FloorCheck:
