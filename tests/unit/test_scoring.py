@@ -17,6 +17,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import usage_inputs
 
 from healthscore.core.metrics import change_pct, daily_metrics
 from healthscore.core.profiles import default_profile
@@ -159,29 +160,6 @@ def float_overall(scores: dict[Component, int | None], health_weights: HealthWei
 
 
 # --- strategies -----------------------------------------------------------------------------------
-
-
-@st.composite
-def usage_inputs(draw: st.DrawFn) -> UsageInputs:
-    total_users = draw(st.integers(0, 400))
-    cases_closed = draw(st.integers(0, 120))
-    assignments = draw(
-        st.lists(st.integers(1, 300).flatmap(lambda t: st.tuples(st.integers(0, t), st.just(t))), max_size=6)
-    )
-    features_enabled = draw(st.integers(0, 25))
-    tracked = draw(st.booleans())
-    return UsageInputs(
-        total_users=total_users,
-        active_users=draw(st.integers(0, total_users)),
-        cases_closed=cases_closed,
-        cases_on_time=draw(st.integers(0, cases_closed)),
-        campaigns_completed=len(assignments) + draw(st.integers(0, 3)),  # + campaigns with no assignments
-        campaign_assignments=tuple(assignments),
-        features_enabled=features_enabled,
-        features_used=draw(st.integers(0, features_enabled)),
-        tracks_support_tickets=tracked,
-        ticket_count=draw(st.integers(0, 200)) if tracked else None,
-    )
 
 
 @st.composite

@@ -16,6 +16,7 @@ from uuid import uuid4
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import usage_inputs
 
 from healthscore.core import scoring
 from healthscore.core.profile_matching import ProfileSet, TenantFacts
@@ -52,27 +53,6 @@ def profile_documents(draw: st.DrawFn, **fixed: Any) -> ProfileDocument:
     )
 
 
-@st.composite
-def usage(draw: st.DrawFn) -> UsageInputs:
-    total = draw(st.integers(1, 500))
-    closed = draw(st.integers(0, 50))
-    enabled = draw(st.integers(0, 20))
-    campaigns = draw(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 40)), max_size=4))
-    tracks = draw(st.booleans())
-    return UsageInputs(
-        total_users=total,
-        active_users=draw(st.integers(0, total)),
-        cases_closed=closed,
-        cases_on_time=draw(st.integers(0, closed)),
-        campaigns_completed=len(campaigns),
-        campaign_assignments=tuple((min(done, of), of) for done, of in campaigns),
-        features_enabled=enabled,
-        features_used=draw(st.integers(0, enabled)),
-        tracks_support_tickets=tracks,
-        ticket_count=draw(st.integers(0, 100)) if tracks else None,
-    )
-
-
 def score_day(inputs: UsageInputs, previous: PreviousScore | None, profile: ScoringProfile) -> scoring.Evaluation:
     """What the scorer stores (logic/score_tenants.py): the trend against the previous score restated."""
     return scoring.evaluate(inputs, previous.restated(profile).overall if previous else None, profile)
@@ -80,7 +60,7 @@ def score_day(inputs: UsageInputs, previous: PreviousScore | None, profile: Scor
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.tuples(usage(), st.sampled_from([10, 89.9, 90.5, 400])), min_size=1, max_size=30),
+    st.lists(st.tuples(usage_inputs(min_users=1), st.sampled_from([10, 89.9, 90.5, 400])), min_size=1, max_size=30),
     profile_documents(segment={"tenantAgeDaysBelow": 90}),
     profile_documents(segment={"tenantAgeDaysBelow": 90}),
     profile_documents(),
